@@ -1,0 +1,299 @@
+"""The access policy, in one place.
+
+A user may do an action on a record when
+  their role allows the action, AND
+  the record is not restricted, or they hold an explicit grant on it, AND
+  one of: the record lies inside a scope where they hold such a role; they are
+  assigned to it; they supervise someone assigned to it; they opened it by break-glass.
+
+``can_access`` decides for one record, one condition per line so each reason is a test;
+``scope_filter`` is the same rule as a query, which selectors apply so no list can ever
+contain a record the user may not see. A property test holds the two to each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from kinfolk.core import audit
+from kinfolk.core.errors import AccessDenied, Forbidden, ValidationFailed
+from kinfolk.core.models import (
+    AccessGrant,
+    Assignment,
+    BreakGlass,
+    OrgUnit,
+    RoleAssignment,
+    ScopedRecord,
+    Supervision,
+    User,
+)
+
+R = TypeVar("R", bound=ScopedRecord)
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+    break_glass: bool = False
+
+
+# --- What the user's roles allow ------------------------------------------------------------
+
+
+def _role_assignments(user: User) -> list[RoleAssignment]:
+    cached: list[RoleAssignment] | None = getattr(user, "_kinfolk_roles", None)
+    if cached is None:
+        cached = list(user.role_assignments.select_related("role", "org_unit"))
+        user._kinfolk_roles = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def forget_roles(user: User) -> None:
+    """Drop the per-request cache of a user's roles (after they change)."""
+    if hasattr(user, "_kinfolk_roles"):
+        del user._kinfolk_roles
+
+
+def permissions(user: User) -> set[str]:
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    return {p for ra in _role_assignments(user) for p in ra.role.permissions}
+
+
+def has_permission(user: User, action: str) -> bool:
+    return action in permissions(user)
+
+
+def role_codes(user: User) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    return {ra.role.code for ra in _role_assignments(user)}
+
+
+def is_intake(user: User) -> bool:
+    return user.is_authenticated and any(ra.role.intake for ra in _role_assignments(user))
+
+
+def scope_paths(user: User, action: str) -> list[str]:
+    """The org-unit paths inside which the user's roles allow ``action``."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    return sorted(
+        {
+            ra.org_unit.path
+            for ra in _role_assignments(user)
+            if ra.org_unit is not None and action in ra.role.permissions
+        }
+    )
+
+
+def require_permission(user: User, action: str) -> None:
+    if not has_permission(user, action):
+        raise Forbidden("Your role does not allow this.", code="forbidden")
+
+
+# --- One record -----------------------------------------------------------------------------
+
+
+def _in_scope(user: User, action: str, unit: OrgUnit) -> bool:
+    return any(unit.path.startswith(path) for path in scope_paths(user, action))
+
+
+def _is_assigned(user: User, record_type: str, record_id: Any) -> bool:
+    return Assignment.objects.filter(
+        user=user, record_type=record_type, record_id=record_id, ended_at__isnull=True
+    ).exists()
+
+
+def _supervises_assignee(user: User, record_type: str, record_id: Any) -> bool:
+    return Assignment.objects.filter(
+        user__supervisors_set__supervisor=user,
+        record_type=record_type,
+        record_id=record_id,
+        ended_at__isnull=True,
+    ).exists()
+
+
+def _has_grant(user: User, record_type: str, record_id: Any) -> bool:
+    return AccessGrant.objects.filter(
+        user=user, record_type=record_type, record_id=record_id, revoked_at__isnull=True
+    ).exists()
+
+
+def _has_break_glass(user: User, record_type: str, record_id: Any, now: datetime) -> bool:
+    return BreakGlass.objects.filter(
+        user=user, record_type=record_type, record_id=record_id, expires_at__gt=now
+    ).exists()
+
+
+def can_access(
+    user: User, record: ScopedRecord, action: str, *, now: datetime | None = None
+) -> Decision:
+    now = now or timezone.now()
+    kind, pk = record.RECORD_TYPE, record.pk
+    if not user.is_authenticated or not user.is_active:
+        return Decision(False, "not signed in")
+    if not has_permission(user, action):
+        return Decision(False, "role does not allow the action")
+    if record.restricted and not _has_grant(user, kind, pk):
+        return Decision(False, "restricted record without a grant")
+    if _in_scope(user, action, record.org_unit):
+        return Decision(True, "in scope")
+    if _is_assigned(user, kind, pk):
+        return Decision(True, "assigned")
+    if _supervises_assignee(user, kind, pk):
+        return Decision(True, "supervises the assigned worker")
+    if _has_break_glass(user, kind, pk, now):
+        return Decision(True, "break-glass", break_glass=True)
+    return Decision(False, "outside the user's scope")
+
+
+# --- Many records: the same rule as a query -------------------------------------------------
+
+
+def scope_filter(
+    user: User, action: str, model: type[ScopedRecord], *, now: datetime | None = None
+) -> Q:
+    now = now or timezone.now()
+    kind = model.RECORD_TYPE
+    if not user.is_authenticated or not user.is_active or not has_permission(user, action):
+        return Q(pk__in=[])
+    reach = Q(pk__in=[])
+    for path in scope_paths(user, action):
+        reach |= Q(org_unit__path__startswith=path)
+    live = Assignment.objects.filter(record_type=kind, ended_at__isnull=True)
+    reach |= Q(pk__in=live.filter(user=user).values("record_id"))
+    reach |= Q(pk__in=live.filter(user__supervisors_set__supervisor=user).values("record_id"))
+    reach |= Q(
+        pk__in=BreakGlass.objects.filter(user=user, record_type=kind, expires_at__gt=now).values(
+            "record_id"
+        )
+    )
+    grants = AccessGrant.objects.filter(user=user, record_type=kind, revoked_at__isnull=True)
+    return reach & (Q(restricted=False) | Q(pk__in=grants.values("record_id")))
+
+
+def visible(user: User, action: str, queryset: QuerySet[R]) -> QuerySet[R]:
+    return queryset.filter(scope_filter(user, action, queryset.model))
+
+
+def access_record_by_id(
+    user: User,
+    model: type[R],
+    record_id: object,
+    action: str,
+    *,
+    queryset: QuerySet[R] | None = None,
+    audit_view: bool = True,
+    for_update: bool = False,
+) -> R:
+    """Fetch one record for ``action`` or raise ``AccessDenied`` (a 404).
+
+    A refused read writes a ``denied`` audit row; a granted one writes a ``view`` row
+    (flagged when the access came by break-glass). Both go in the caller's transaction.
+    """
+    qs = queryset if queryset is not None else model._default_manager.all()
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    try:
+        record = qs.select_related("org_unit").get(pk=record_id)
+    except (ObjectDoesNotExist, DjangoValidationError, ValueError):
+        audit.record(
+            user=user,
+            action="denied",
+            record_type=model.RECORD_TYPE,
+            record_id=record_id,
+            detail={"action": action, "why": "no such record"},
+        )
+        raise AccessDenied() from None
+    decision = can_access(user, record, action)
+    if not decision.allowed:
+        audit.record(
+            user=user,
+            action="denied",
+            record_type=model.RECORD_TYPE,
+            record_id=record.pk,
+            detail={"action": action, "why": decision.reason},
+        )
+        raise AccessDenied()
+    if audit_view:
+        audit.record(
+            user=user,
+            action="view",
+            record_type=model.RECORD_TYPE,
+            record_id=record.pk,
+            detail={"action": action, "via": decision.reason},
+            break_glass=decision.break_glass,
+        )
+    return record
+
+
+# --- Break-glass and grants -----------------------------------------------------------------
+
+
+def break_glass_open(*, user: User, record: ScopedRecord, reason: str) -> BreakGlass:
+    """Open a record outside the user's scope for a limited time, with a reason the auditor sees."""
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise ValidationFailed(
+            "Say why you need this record (at least 10 characters).",
+            fields={"reason": ["Give a reason of at least 10 characters."]},
+        )
+    if len(reason) > 2000:
+        raise ValidationFailed("Reason too long.", fields={"reason": ["At most 2000 characters."]})
+    if not has_permission(user, "break_glass.use"):
+        raise Forbidden("Your role does not allow emergency access.")
+    if record.restricted and not _has_grant(user, record.RECORD_TYPE, record.pk):
+        # Emergency access widens scope; it never opens a restricted record.
+        raise AccessDenied()
+    now = timezone.now()
+    grant = BreakGlass.objects.create(
+        user=user,
+        record_type=record.RECORD_TYPE,
+        record_id=record.pk,
+        reason=reason,
+        opened_at=now,
+        expires_at=now + timedelta(minutes=settings.KINFOLK_BREAK_GLASS_MINUTES),
+    )
+    audit.record(
+        user=user,
+        action="break_glass",
+        record_type=record.RECORD_TYPE,
+        record_id=record.pk,
+        reason=reason,
+        break_glass=True,
+    )
+    return grant
+
+
+def grant_access(*, granted_by: User, user: User, record: ScopedRecord, reason: str) -> AccessGrant:
+    require_permission(granted_by, "user.manage")
+    grant = AccessGrant.objects.create(
+        user=user,
+        record_type=record.RECORD_TYPE,
+        record_id=record.pk,
+        granted_by=granted_by,
+        reason=reason,
+    )
+    audit.record(
+        user=granted_by,
+        action="grant",
+        record_type=record.RECORD_TYPE,
+        record_id=record.pk,
+        detail={"grantee": user.pk},
+        reason=reason,
+    )
+    return grant
+
+
+def supervisee_ids(user: User) -> list[int]:
+    return list(Supervision.objects.filter(supervisor=user).values_list("supervisee_id", flat=True))

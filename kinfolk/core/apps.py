@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "kinfolk.core"
+    label = "core"
+    verbose_name = "Kinfolk core"
+
+    def ready(self) -> None:
+        from kinfolk.core import policy, signals  # noqa: F401
+
+        # Policy is validated at start-up: a malformed file stops the process with a clear message.
+        policy.get_policy()

@@ -1,0 +1,201 @@
+"""Writes that every app shares: versioned updates, org units, users and roles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from kinfolk.core import access, audit
+from kinfolk.core.errors import Conflict, ValidationFailed
+from kinfolk.core.models import BaseModel, OrgUnit, Role, RoleAssignment, Supervision, User
+from kinfolk.core.policy import get_policy
+
+M = TypeVar("M", bound=BaseModel)
+
+# Fields whose values never go into an audit row, only their names.
+SENSITIVE_FIELDS = frozenset({"value_encrypted", "digest", "narrative", "password"})
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def apply_changes(
+    *,
+    instance: M,
+    changes: Mapping[str, Any],
+    user: User,
+    expected_version: int,
+    record_type: str,
+    audit_record_id: Any = None,
+) -> M:
+    """Apply ``changes`` to ``instance`` if its version is still ``expected_version``.
+
+    The caller has locked the row (``select_for_update``), so the comparison and the write
+    are one step: a stale writer gets ``Conflict`` (412), never a silent overwrite.
+    """
+    if instance.version != expected_version:
+        raise Conflict(
+            f"This record was changed by someone else (now version {instance.version}, "
+            f"you edited version {expected_version}).",
+            extra={"current_version": instance.version},
+        )
+    changed: dict[str, list[Any]] = {}
+    for name, value in changes.items():
+        old = getattr(instance, name)
+        if old != value:
+            changed[name] = [old, value]
+            setattr(instance, name, value)
+    if not changed:
+        return instance
+    instance.version += 1
+    instance.updated_at = timezone.now()
+    instance.updated_by = user
+    instance._change_reason = "update"  # type: ignore[attr-defined]
+    instance.save(update_fields=[*changed, "version", "updated_at", "updated_by"])
+    shown = {k: v for k, v in changed.items() if not k.startswith("search_")}
+    audit.record(
+        user=user,
+        action="update",
+        record_type=record_type,
+        record_id=audit_record_id or instance.pk,
+        fields=list(shown),
+        detail={
+            "version": instance.version,
+            "changes": {
+                k: ([_plain(a), _plain(b)] if k not in SENSITIVE_FIELDS else ["…", "…"])
+                for k, (a, b) in shown.items()
+            },
+        },
+    )
+    return instance
+
+
+@transaction.atomic
+def roles_sync_from_policy() -> int:
+    """Make the Role table match the policy file (roles are data, edited in the policy)."""
+    policy = get_policy()
+    for spec in policy.roles.values():
+        Role.objects.update_or_create(
+            code=spec.code,
+            defaults={
+                "label": spec.label,
+                "permissions": sorted(spec.permissions),
+                "intake": spec.intake,
+                "description": spec.description,
+            },
+        )
+    return len(policy.roles)
+
+
+@transaction.atomic
+def org_unit_create(*, code: str, name: str, kind: str, parent: OrgUnit | None) -> OrgUnit:
+    order = OrgUnit.KIND_ORDER
+    if kind not in order:
+        raise ValidationFailed("Unknown kind.", fields={"kind": [f"One of {', '.join(order)}."]})
+    if parent is None and kind != "state":
+        raise ValidationFailed("Only a state has no parent.", fields={"parent": ["Required."]})
+    if parent is not None and order.index(kind) <= order.index(parent.kind):
+        raise ValidationFailed(
+            "A unit must sit below its parent.", fields={"kind": ["Must be below the parent."]}
+        )
+    unit = OrgUnit(code=code, name=name, kind=kind, parent=parent)
+    unit.save()
+    return unit
+
+
+@transaction.atomic
+def user_create(
+    *,
+    by: User | None,
+    username: str,
+    password: str,
+    display_name: str = "",
+    email: str = "",
+    roles: Iterable[tuple[str, OrgUnit | None]] = (),
+    check_password: bool = True,
+) -> User:
+    if by is not None:
+        access.require_permission(by, "user.manage")
+    errors: dict[str, list[str]] = {}
+    username = (username or "").strip()
+    if not username or len(username) > 150:
+        errors["username"] = ["Required, at most 150 characters."]
+    elif User.objects.filter(username__iexact=username).exists():
+        errors["username"] = ["That username is taken."]
+    if check_password:
+        try:
+            validate_password(password, User(username=username, email=email))
+        except DjangoValidationError as exc:
+            errors["password"] = list(exc.messages)
+    if errors:
+        raise ValidationFailed("The user could not be created.", fields=errors)
+    user = User(username=username, display_name=display_name[:200], email=email)
+    user.set_password(password)
+    user.save()
+    for role_code, unit in roles:
+        role_assign(by=None, user=user, role_code=role_code, org_unit=unit)
+    audit.record(
+        user=by,
+        action="create",
+        record_type="user",
+        record_id=user.pk,
+        fields=["username", "display_name", "email"],
+    )
+    return user
+
+
+@transaction.atomic
+def role_assign(
+    *, by: User | None, user: User, role_code: str, org_unit: OrgUnit | None
+) -> RoleAssignment:
+    if by is not None:
+        access.require_permission(by, "user.manage")
+    try:
+        role = Role.objects.get(code=role_code)
+    except Role.DoesNotExist:
+        raise ValidationFailed("Unknown role.", fields={"role": ["Unknown role."]}) from None
+    if role_code != "partner_staff" and org_unit is None:
+        raise ValidationFailed(
+            "Choose the org unit of the role.", fields={"org_unit": ["Required."]}
+        )
+    assignment, _ = RoleAssignment.objects.get_or_create(user=user, role=role, org_unit=org_unit)
+    access.forget_roles(user)
+    audit.record(
+        user=by,
+        action="grant",
+        record_type="user",
+        record_id=user.pk,
+        detail={"role": role_code, "org_unit": str(org_unit.pk) if org_unit else None},
+    )
+    return assignment
+
+
+@transaction.atomic
+def role_revoke(*, by: User, assignment: RoleAssignment) -> None:
+    access.require_permission(by, "user.manage")
+    audit.record(
+        user=by,
+        action="delete",
+        record_type="role_assignment",
+        record_id=assignment.user_id,
+        detail={"role": assignment.role_id, "org_unit": str(assignment.org_unit_id)},
+    )
+    assignment.delete()
+
+
+@transaction.atomic
+def supervision_set(*, supervisor: User, supervisee: User) -> Supervision:
+    if supervisor.pk == supervisee.pk:
+        raise ValidationFailed(
+            "Nobody supervises themselves.", fields={"supervisee": ["Same user."]}
+        )
+    link, _ = Supervision.objects.get_or_create(supervisor=supervisor, supervisee=supervisee)
+    return link

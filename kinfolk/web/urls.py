@@ -1,0 +1,20 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from kinfolk.web import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("people/", views.people, name="people"),
+    path("people/new/", views.person_new, name="person-new"),
+    path("people/<str:person_id>/", views.person_detail, name="person"),
+    path("people/<str:person_id>/edit/", views.person_edit, name="person-edit"),
+    path(
+        "people/<str:person_id>/break-glass/", views.person_break_glass, name="person-break-glass"
+    ),
+    path("audit/", views.audit_page, name="audit"),
+    path("users/", views.users_page, name="users"),
+    path("users/<int:user_id>/roles/", views.user_role_add, name="user-role-add"),
+]
