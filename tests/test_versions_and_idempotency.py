@@ -1,0 +1,181 @@
+"""Nothing is lost: If-Match on updates, idempotent POSTs, and races between two clients."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from kinfolk.core.models import IdempotencyKey
+from kinfolk.people.models import Person
+
+NEW_PERSON = {
+    "first_name": "Marisol",
+    "last_name": "Quintero",
+    "org_unit": "ADM-N",
+    "date_of_birth": "2019-04-02",
+    "sex": "2",
+}
+
+
+def _patch(client: Any, person: Person, body: dict[str, Any], if_match: str | None) -> Any:
+    headers = {"If-Match": if_match} if if_match is not None else {}
+    return client.patch(
+        f"/api/v1/persons/{person.pk}/", body, content_type="application/json", headers=headers
+    )
+
+
+def test_a_read_carries_the_version_as_etag(personas, person_in, client_for):
+    person = person_in("ADM-N")
+    response = client_for(personas["ines"]).get(f"/api/v1/persons/{person.pk}/")
+    assert response["ETag"] == '"1"'
+
+
+def test_an_update_without_if_match_is_refused_with_428(personas, person_in, client_for):
+    person = person_in("ADM-N", middle_name="")
+    response = _patch(client_for(personas["ines"]), person, {"middle_name": "Ray"}, None)
+    assert response.status_code == 428
+    assert response.json()["code"] == "if_match_required"
+    person.refresh_from_db()
+    assert (person.middle_name, person.version) == ("", 1)
+
+
+def test_a_malformed_if_match_is_a_400(personas, person_in, client_for):
+    person = person_in("ADM-N")
+    response = _patch(client_for(personas["ines"]), person, {"middle_name": "Ray"}, "banana")
+    assert response.status_code == 400
+
+
+def test_a_stale_update_gets_412_with_the_current_record(personas, person_in, client_for):
+    person = person_in("ADM-N", middle_name="")
+    client = client_for(personas["ines"])
+    assert _patch(client, person, {"middle_name": "Ray"}, '"1"').status_code == 200
+    stale = _patch(client, person, {"middle_name": "Roy"}, '"1"')
+    assert stale.status_code == 412
+    assert stale.json()["current"]["middle_name"] == "Ray"
+    assert stale.json()["current"]["version"] == 2
+    assert stale["ETag"] == '"2"'
+    person.refresh_from_db()
+    assert person.middle_name == "Ray"
+
+
+def test_an_update_bumps_the_version_and_keeps_history(personas, person_in, client_for):
+    person = person_in("ADM-N", middle_name="")
+    client = client_for(personas["ines"])
+    response = _patch(client, person, {"middle_name": "Ray"}, '"1"')
+    assert response.json()["version"] == 2
+    history = client.get(f"/api/v1/persons/{person.pk}/history/").json()
+    assert history[0]["version"] == 2 and history[0]["fields"] == ["middle_name"]
+
+
+def test_a_retried_post_with_the_same_key_files_once(personas, client_for):
+    client = client_for(personas["ines"])
+    headers = {"Idempotency-Key": "intake-7f3a"}
+    first = client.post(
+        "/api/v1/persons/", NEW_PERSON, content_type="application/json", headers=headers
+    )
+    again = client.post(
+        "/api/v1/persons/", NEW_PERSON, content_type="application/json", headers=headers
+    )
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert Person.objects.filter(last_name="Quintero").count() == 1
+
+
+def test_the_same_key_with_a_different_body_is_a_422(personas, client_for):
+    client = client_for(personas["ines"])
+    headers = {"Idempotency-Key": "intake-7f3b"}
+    client.post("/api/v1/persons/", NEW_PERSON, content_type="application/json", headers=headers)
+    other = client.post(
+        "/api/v1/persons/",
+        {**NEW_PERSON, "first_name": "Maria"},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert Person.objects.filter(last_name="Quintero").count() == 1
+
+
+def test_a_failed_post_does_not_burn_the_key(personas, client_for):
+    client = client_for(personas["ines"])
+    headers = {"Idempotency-Key": "intake-7f3c"}
+    bad = client.post(
+        "/api/v1/persons/",
+        {**NEW_PERSON, "sex": "7"},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert bad.status_code == 400
+    good = client.post(
+        "/api/v1/persons/", NEW_PERSON, content_type="application/json", headers=headers
+    )
+    assert good.status_code == 201
+
+
+def test_keys_belong_to_one_user(personas, client_for):
+    headers = {"Idempotency-Key": "shared-key-1"}
+    a = client_for(personas["ines"]).post(
+        "/api/v1/persons/", NEW_PERSON, content_type="application/json", headers=headers
+    )
+    b = client_for(personas["sam"]).post(
+        "/api/v1/persons/", NEW_PERSON, content_type="application/json", headers=headers
+    )
+    assert a.status_code == b.status_code == 201
+    assert a.json()["id"] != b.json()["id"]
+    assert IdempotencyKey.objects.count() == 2
+
+
+def _in_threads(*calls: Any) -> list[Any]:
+    results: list[Any] = [None] * len(calls)
+    barrier = threading.Barrier(len(calls))
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = calls[i]()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clients_updating_at_once_one_wins_the_other_gets_412(personas, person_in, client_for):
+    person = person_in("ADM-N", middle_name="")
+    a, b = client_for(personas["ines"]), client_for(personas["sam"])
+    results = _in_threads(
+        lambda: _patch(a, person, {"middle_name": "From A"}, '"1"').status_code,
+        lambda: _patch(b, person, {"middle_name": "From B"}, '"1"').status_code,
+    )
+    assert sorted(results) == [200, 412]
+    person.refresh_from_db()
+    assert person.version == 2
+    assert person.middle_name == ("From A" if results[0] == 200 else "From B")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_with_one_key_file_once(personas, client_for):
+    clients = [client_for(personas["ines"]) for _ in range(4)]
+    headers = {"Idempotency-Key": "race-key-1"}
+    results = _in_threads(
+        *[
+            (
+                lambda c=c: c.post(
+                    "/api/v1/persons/", NEW_PERSON, content_type="application/json", headers=headers
+                )
+            )
+            for c in clients
+        ]
+    )
+    assert {r.status_code for r in results} == {201}
+    assert len({r.json()["id"] for r in results}) == 1
+    assert Person.objects.filter(last_name="Quintero").count() == 1
