@@ -34,7 +34,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture
 def org(db: Any) -> dict[str, OrgUnit]:
-    from kinfolk.core.management.commands.load_demo import build_org_tree
+    from kinfolk.web.management.commands.load_demo import build_org_tree
 
     roles_sync_from_policy()
     return build_org_tree()

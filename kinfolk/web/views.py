@@ -375,12 +375,7 @@ def user_role_add(request: HttpRequest, user_id: int) -> HttpResponse:
                 org_unit=form.cleaned_data["org_unit"],
             )
         except ApplicationError as error:
-            messages.error(
-                request,
-                error.fields
-                and "; ".join(m for ms in error.fields.values() for m in ms)
-                or error.message,
-            )
+            messages.error(request, error.message)
         else:
             messages.success(request, "Role added.")
     else:
