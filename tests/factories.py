@@ -21,11 +21,11 @@ class PersonFactory(DjangoModelFactory):
     org_unit = None  # always given by the test: where the record lies is the point
 
     @factory.post_generation
-    def search_keys(self, create: bool, extracted: object, **kwargs: object) -> None:
-        keys = keys_for(self.first_name, self.last_name)
-        self.search_first, self.search_last = keys.first, keys.last
-        self.search_first_key, self.search_last_key = keys.first_key, keys.last_key
+    def search_keys(obj: Person, create: bool, extracted: object, **kwargs: object) -> None:  # noqa: N805
+        keys = keys_for(obj.first_name, obj.last_name)
+        obj.search_first, obj.search_last = keys.first, keys.last
+        obj.search_first_key, obj.search_last_key = keys.first_key, keys.last_key
         if create:
-            self.save(
+            obj.save(
                 update_fields=["search_first", "search_last", "search_first_key", "search_last_key"]
             )

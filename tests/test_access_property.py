@@ -75,7 +75,7 @@ def worlds(draw: Any) -> dict[str, Any]:
     }
 
 
-def _build(world: dict[str, Any]) -> tuple[list[OrgUnit], list[Any], list[Person]]:
+def _build(world: dict[str, Any]) -> tuple[list[OrgUnit], list[Any], list[Any]]:
     units: list[OrgUnit] = []
     depth: list[int] = []
     for i, parent in enumerate(world["parents"]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -79,7 +80,7 @@ def test_the_chain_verifies_when_untouched(personas, person_in, client_for):
     assert result.ok and result.rows == AuditEvent.objects.count()
 
 
-def _tamper(sql: str, params: list[object]) -> None:
+def _tamper(sql: str, params: list[Any]) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # A superuser can switch triggers off; the chain must still give the tampering away.
@@ -111,7 +112,7 @@ def test_verification_finds_a_deleted_row(personas, person_in, client_for):
     result = audit.verify()
     assert not result.ok
     following = AuditEvent.objects.filter(id__gt=rows[1].id).order_by("id").first()
-    assert result.first_bad_id == following.id
+    assert following is not None and result.first_bad_id == following.id
 
 
 def test_the_application_offers_no_way_to_change_a_row(db):
