@@ -194,3 +194,22 @@ def test_demo_loader_builds_a_county_once(db, capsys):
     assert "already has data" in out
     assert "hotline" in out and "auditor" in out
     assert 40 <= Person.objects.count() < 60
+
+
+def test_an_administrator_removes_a_role(personas, client_for):
+    assignment = personas["ines"].role_assignments.get()
+    response = client_for(personas["adam"]).post(
+        f"/users/{personas['ines'].pk}/roles/{assignment.pk}/remove/"
+    )
+    assert response.status_code == 302
+    assert not personas["ines"].role_assignments.exists()
+    assert AuditEvent.objects.filter(action="delete", record_type="role_assignment").exists()
+
+
+def test_only_administrators_remove_roles(personas, client_for):
+    assignment = personas["ines"].role_assignments.get()
+    response = client_for(personas["sam"]).post(
+        f"/users/{personas['ines'].pk}/roles/{assignment.pk}/remove/"
+    )
+    assert response.status_code == 403
+    assert personas["ines"].role_assignments.exists()

@@ -17,4 +17,9 @@ urlpatterns = [
     path("audit/", views.audit_page, name="audit"),
     path("users/", views.users_page, name="users"),
     path("users/<int:user_id>/roles/", views.user_role_add, name="user-role-add"),
+    path(
+        "users/<int:user_id>/roles/<int:assignment_id>/remove/",
+        views.user_role_remove,
+        name="user-role-remove",
+    ),
 ]

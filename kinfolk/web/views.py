@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +21,7 @@ from kinfolk.core import selectors as core_selectors
 from kinfolk.core import services as core_services
 from kinfolk.core.api import actor
 from kinfolk.core.errors import AccessDenied, ApplicationError, Conflict, Forbidden
-from kinfolk.core.models import Assignment, AuditEvent, OrgUnit, User
+from kinfolk.core.models import Assignment, AuditEvent, OrgUnit, RoleAssignment, User
 from kinfolk.people import selectors, services
 from kinfolk.people.models import Person
 from kinfolk.web import forms
@@ -93,7 +93,9 @@ def home(request: HttpRequest) -> HttpResponse:
     if {"supervisor", "office_manager", "hotline_supervisor"} & roles:
         context["team"] = (
             User.objects.filter(supervisors_set__supervisor=user)
-            .annotate(open_assignments=Count("assignments"))
+            .annotate(
+                open_assignments=Count("assignments", filter=Q(assignments__ended_at__isnull=True))
+            )
             .order_by("username")
         )
     if "audit.view" in perms:
@@ -381,3 +383,17 @@ def user_role_add(request: HttpRequest, user_id: int) -> HttpResponse:
     else:
         messages.error(request, "Choose a role (and its org unit).")
     return redirect(reverse("web:users") + f"#user-{target.pk}")
+
+
+@login_required
+@require_POST
+def user_role_remove(request: HttpRequest, user_id: int, assignment_id: int) -> HttpResponse:
+    user = actor(request)
+    if not access.has_permission(user, "user.manage"):
+        return _forbidden(request, Forbidden("Only administrators manage users."))
+    assignment = RoleAssignment.objects.filter(pk=assignment_id, user_id=user_id).first()
+    if assignment is None:
+        return render(request, "web/404.html", status=404)
+    core_services.role_revoke(by=user, assignment=assignment)
+    messages.success(request, "Role removed.")
+    return redirect(reverse("web:users") + f"#user-{user_id}")
