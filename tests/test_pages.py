@@ -213,3 +213,29 @@ def test_only_administrators_remove_roles(personas, client_for):
     )
     assert response.status_code == 403
     assert personas["ines"].role_assignments.exists()
+
+
+def test_the_auditor_marks_a_break_glass_access_reviewed(personas, person_in, client_for):
+    other = person_in("CED-1")
+    client_for(personas["ines"]).post(
+        f"/people/{other.pk}/break-glass/", {"reason": "Police on scene, need relatives now"}
+    )
+    entry = BreakGlass.objects.get()
+    auditor = client_for(personas["audrey"])
+    response = auditor.post(f"/audit/break-glass/{entry.pk}/review/", {"note": "justified"})
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert entry.reviewed_by == personas["audrey"]
+    assert "not yet reviewed" not in auditor.get("/audit/").content.decode()
+
+
+def test_only_auditors_review_break_glass(personas, person_in, client_for):
+    other = person_in("CED-1")
+    client_for(personas["ines"]).post(
+        f"/people/{other.pk}/break-glass/", {"reason": "Police on scene, need relatives now"}
+    )
+    entry = BreakGlass.objects.get()
+    response = client_for(personas["ines"]).post(f"/audit/break-glass/{entry.pk}/review/")
+    assert response.status_code == 403
+    entry.refresh_from_db()
+    assert entry.reviewed_at is None

@@ -132,3 +132,8 @@ def test_production_defaults_to_no_debug_and_secure_cookies():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True"]
+
+
+def test_cookies_are_secure_unless_debug_is_on():
+    assert _run_settings({}).stdout.split() == ["False", "True"]
+    assert _run_settings({"DEBUG": "1"}).stdout.split() == ["True", "False"]

@@ -24,7 +24,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kinfolk.core import audit
-from kinfolk.core.errors import AccessDenied, Forbidden, ValidationFailed
+from kinfolk.core.errors import AccessDenied, Forbidden, NotFound, ValidationFailed
 from kinfolk.core.models import (
     AccessGrant,
     Assignment,
@@ -297,3 +297,26 @@ def grant_access(*, granted_by: User, user: User, record: ScopedRecord, reason: 
 
 def supervisee_ids(user: User) -> list[int]:
     return list(Supervision.objects.filter(supervisor=user).values_list("supervisee_id", flat=True))
+
+
+def break_glass_review(*, auditor: User, break_glass_id: int, note: str = "") -> BreakGlass:
+    """An auditor marks an emergency access as reviewed; the review itself is audited."""
+    require_permission(auditor, "audit.view")
+    try:
+        entry = BreakGlass.objects.select_for_update().get(pk=break_glass_id)
+    except BreakGlass.DoesNotExist:
+        raise NotFound() from None
+    if entry.reviewed_at is not None:
+        raise ValidationFailed("Already reviewed.", fields={"break_glass": ["Already reviewed."]})
+    entry.reviewed_by = auditor
+    entry.reviewed_at = timezone.now()
+    entry.save(update_fields=["reviewed_by", "reviewed_at"])
+    audit.record(
+        user=auditor,
+        action="update",
+        record_type="break_glass",
+        record_id=entry.pk,
+        fields=["reviewed_at"],
+        reason=note[:2000],
+    )
+    return entry

@@ -104,7 +104,10 @@ class UserCreateForm(forms.Form):
     username = forms.RegexField(regex=r"^[\w.@+-]{1,150}$", max_length=150)
     display_name = forms.CharField(max_length=200, required=False)
     email = forms.EmailField(required=False)
-    password = forms.CharField(widget=forms.PasswordInput, min_length=8, max_length=128)
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), min_length=8,
+        max_length=128,
+    )
     role = forms.ModelChoiceField(queryset=Role.objects.all())
     org_unit = forms.ModelChoiceField(queryset=OrgUnit.objects.all(), required=False)
 

@@ -15,6 +15,11 @@ urlpatterns = [
         "people/<str:person_id>/break-glass/", views.person_break_glass, name="person-break-glass"
     ),
     path("audit/", views.audit_page, name="audit"),
+    path(
+        "audit/break-glass/<int:break_glass_id>/review/",
+        views.break_glass_review,
+        name="break-glass-review",
+    ),
     path("users/", views.users_page, name="users"),
     path("users/<int:user_id>/roles/", views.user_role_add, name="user-role-add"),
     path(

@@ -397,3 +397,20 @@ def user_role_remove(request: HttpRequest, user_id: int, assignment_id: int) -> 
     core_services.role_revoke(by=user, assignment=assignment)
     messages.success(request, "Role removed.")
     return redirect(reverse("web:users") + f"#user-{user_id}")
+
+
+@login_required
+@require_POST
+def break_glass_review(request: HttpRequest, break_glass_id: int) -> HttpResponse:
+    user = actor(request)
+    try:
+        access.break_glass_review(
+            auditor=user, break_glass_id=break_glass_id, note=request.POST.get("note", "")
+        )
+    except Forbidden as error:
+        return _forbidden(request, error)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Marked as reviewed.")
+    return redirect("web:audit")
