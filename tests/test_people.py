@@ -135,3 +135,55 @@ def test_the_person_page_shows_the_records_history(ines):
     page = ines.get(f"/people/{person_id}/").content.decode()
     assert "History of this record" in page
     assert "changed: middle_name" in page
+
+
+def test_a_household_groups_people_and_shows_on_their_records(ines):
+    mother = _create(ines, first_name="Dana", date_of_birth="1990-01-01").json()["id"]
+    child = _create(ines).json()["id"]
+    response = ines.post(
+        "/api/v1/households/",
+        {
+            "label": "Carter household",
+            "org_unit": "ADM-N",
+            "members": [{"person": mother, "role": "head"}, {"person": child, "role": "child"}],
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    household_id = response.json()["id"]
+    assert ines.get(f"/api/v1/households/{household_id}/").status_code == 200
+    person = ines.get(f"/api/v1/persons/{child}/").json()
+    assert person["households"][0]["household"] == household_id
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        [],
+        [{"person": "00000000-0000-0000-0000-000000000000", "role": "child"}],
+        [{"person": "x", "role": "child"}],
+        [{"person": None, "role": "king"}],
+    ],
+)
+def test_a_household_refuses_unknown_or_malformed_members(ines, members):
+    from kinfolk.people.models import Household
+
+    response = ines.post(
+        "/api/v1/households/",
+        {"label": "H", "org_unit": "ADM-N", "members": members},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert not Household.objects.exists()
+
+
+def test_a_household_outside_scope_is_a_404(personas, person_in, client_for, ines):
+    child = _create(ines).json()["id"]
+    household_id = ines.post(
+        "/api/v1/households/",
+        {"label": "H", "org_unit": "ADM-N", "members": [{"person": child, "role": "child"}]},
+        content_type="application/json",
+    ).json()["id"]
+    assert (
+        client_for(personas["ivan"]).get(f"/api/v1/households/{household_id}/").status_code == 404
+    )

@@ -123,6 +123,14 @@ class RelationshipOut(serializers.Serializer):
     ended = serializers.DateField(allow_null=True)
 
 
+class MembershipOut(serializers.Serializer):
+    household = serializers.UUIDField(source="household_id")
+    label = serializers.CharField(source="household.label")  # type: ignore[assignment]
+    role = serializers.CharField()
+    joined = serializers.DateField(allow_null=True)
+    left = serializers.DateField(allow_null=True)
+
+
 class PersonOut(serializers.Serializer):
     id = serializers.UUIDField()
     version = serializers.IntegerField()
@@ -149,6 +157,7 @@ class PersonOut(serializers.Serializer):
     addresses = AddressOut(many=True, source="addresses.all")
     phones = PhoneOut(many=True, source="phones.all")
     relationships = RelationshipOut(many=True, source="relationships_from.all")
+    households = MembershipOut(many=True, source="memberships.all")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -433,3 +442,58 @@ class PersonBreakGlassApi(APIView):
         person = selectors.person_for_break_glass(user=actor(request), person_id=person_id)
         access.break_glass_open(user=actor(request), record=person, reason=data["reason"])
         return _person_response(_reload(actor(request), person_id), status=201)
+
+
+class HouseholdMemberIn(StrictSerializer):
+    person = serializers.UUIDField()
+    role = serializers.ChoiceField(
+        choices=["head", "adult", "partner", "child", "relative", "other"]
+    )
+
+
+class HouseholdIn(StrictSerializer):
+    label = SafeCharField(max_length=200)  # type: ignore[assignment]
+    org_unit = serializers.SlugRelatedField(slug_field="code", queryset=OrgUnit.objects.all())
+    members = HouseholdMemberIn(many=True, min_length=1, max_length=30)  # type: ignore[call-arg]
+
+
+class HouseholdMemberOut(serializers.Serializer):
+    person = serializers.UUIDField(source="person_id")
+    role = serializers.CharField()
+    joined = serializers.DateField(allow_null=True)
+    left = serializers.DateField(allow_null=True)
+
+
+class HouseholdOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    version = serializers.IntegerField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    org_unit = OrgUnitRef()
+    members = HouseholdMemberOut(many=True, source="members.all")
+
+
+class HouseholdListApi(APIView):
+    @extend_schema(
+        operation_id="households_create",
+        parameters=[IDEMPOTENCY_KEY],
+        request=HouseholdIn,
+        responses={201: HouseholdOut, **ERRORS},
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = validated(HouseholdIn, request.data)
+        household = services.household_create_from_ids(
+            user=actor(request),
+            org_unit=data["org_unit"],
+            label=data["label"],
+            members=[(m["person"], m["role"]) for m in data["members"]],
+        )
+        household = selectors.household_get(user=actor(request), household_id=household.pk)
+        return Response(HouseholdOut(household).data, status=201)
+
+
+class HouseholdDetailApi(APIView):
+    @extend_schema(operation_id="households_read", responses={200: HouseholdOut, **ERRORS})
+    def get(self, request: Request, household_id: str) -> Response:
+        household = selectors.household_get(user=actor(request), household_id=household_id)
+        return Response(HouseholdOut(household).data, headers={"ETag": etag(household.version)})

@@ -14,7 +14,7 @@ from kinfolk.core import access, audit, crypto
 from kinfolk.core.errors import AccessDenied
 from kinfolk.core.models import User
 from kinfolk.people import search
-from kinfolk.people.models import Identifier, Person, PersonName
+from kinfolk.people.models import Household, Identifier, Person, PersonName
 
 MAX_CANDIDATES = 400
 _DIGITS = re.compile(r"\D")
@@ -162,6 +162,7 @@ def person_search(*, user: User, query: SearchQuery, limit: int = 25) -> list[Se
 
 def person_get(*, user: User, person_id: Any, action: str = "person.view") -> Person:
     qs = Person.objects.select_related("org_unit", "created_by", "updated_by").prefetch_related(
+        "memberships",
         "names",
         "identifiers",
         "addresses",
@@ -218,3 +219,8 @@ def person_for_break_glass(*, user: User, person_id: Any) -> Person:
         )
         raise AccessDenied()
     return person
+
+
+def household_get(*, user: User, household_id: Any) -> Household:
+    qs = Household.objects.select_related("org_unit").prefetch_related("members")
+    return access.access_record_by_id(user, Household, household_id, "person.view", queryset=qs)

@@ -326,3 +326,24 @@ def household_create(
         detail={"members": len(members)},
     )
     return household
+
+
+@transaction.atomic
+def household_create_from_ids(
+    *, user: User, org_unit: OrgUnit, label: str, members: Sequence[tuple[Any, str]]
+) -> Household:
+    """A household of people the user may see; an unknown or hidden person is a field error."""
+    people: list[tuple[Person, str]] = []
+    for index, (person_id, role) in enumerate(members):
+        try:
+            person = access.access_record_by_id(
+                user, Person, person_id, "person.view", audit_view=False
+            )
+        except AccessDenied:
+            raise ValidationFailed(
+                "Unknown person.", fields={f"members[{index}].person": ["No such person."]}
+            ) from None
+        people.append((person, role))
+    if len({p.pk for p, _ in people}) != len(people):
+        raise ValidationFailed("A person is listed twice.", fields={"members": ["Listed twice."]})
+    return household_create(user=user, org_unit=org_unit, label=label, members=people)

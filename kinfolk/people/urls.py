@@ -3,6 +3,8 @@ from django.urls import path
 from kinfolk.people import api
 
 urlpatterns = [
+    path("households/", api.HouseholdListApi.as_view(), name="households"),
+    path("households/<str:household_id>/", api.HouseholdDetailApi.as_view(), name="household"),
     path("persons/", api.PersonListApi.as_view(), name="persons"),
     path("persons/<str:person_id>/", api.PersonDetailApi.as_view(), name="person"),
     path("persons/<str:person_id>/history/", api.PersonHistoryApi.as_view(), name="person-history"),
