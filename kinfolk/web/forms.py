@@ -105,7 +105,8 @@ class UserCreateForm(forms.Form):
     display_name = forms.CharField(max_length=200, required=False)
     email = forms.EmailField(required=False)
     password = forms.CharField(
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), min_length=8,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        min_length=8,
         max_length=128,
     )
     role = forms.ModelChoiceField(queryset=Role.objects.all())
