@@ -31,7 +31,7 @@ run: demo
 lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	$(BIN)/mypy kinfolk bench tests
+	$(BIN)/mypy kinfolk tests $(wildcard bench)
 	$(BIN)/lint-imports
 
 format: setup
