@@ -1,0 +1,1 @@
+"""federal: Django-free library (see ARCHITECTURE.md)."""

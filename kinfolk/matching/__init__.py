@@ -1,0 +1,1 @@
+"""matching: Django-free library (see ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""outcomes: Django-free library (see ARCHITECTURE.md)."""

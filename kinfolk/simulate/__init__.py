@@ -1,0 +1,1 @@
+"""simulate: Django-free library (see ARCHITECTURE.md)."""
