@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 api_v1 = [
     path("", include(("kinfolk.core.urls", "core"))),
     path("", include(("kinfolk.people.urls", "people"))),
+    path("", include(("kinfolk.intake.urls", "intake"))),
 ]
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("django-admin/", admin.site.urls),
+    path("", include(("kinfolk.intake.page_urls", "intake"))),
     path("", include(("kinfolk.web.urls", "web"))),
 ]
 

@@ -137,3 +137,23 @@ def test_production_defaults_to_no_debug_and_secure_cookies():
 def test_cookies_are_secure_unless_debug_is_on():
     assert _run_settings({}).stdout.split() == ["False", "True"]
     assert _run_settings({"DEBUG": "1"}).stdout.split() == ["True", "False"]
+
+
+def test_request_logs_never_carry_query_strings(caplog):
+    import logging
+
+    from kinfolk.core.logfilters import RedactQueryStrings
+
+    record = logging.LogRecord(
+        "django.server",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s %s',
+        ("GET /people/?q=Jaylen+Carter&date_of_birth=2017-03-09 HTTP/1.1", 200, 512),
+        None,
+    )
+    RedactQueryStrings().filter(record)
+    text = record.getMessage()
+    assert "Jaylen" not in text and "2017" not in text
+    assert "/people/?[redacted]" in text

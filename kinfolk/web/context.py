@@ -14,6 +14,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     links = [("web:home", "Home")]
     if "person.search" in perms:
         links.append(("web:people", "People"))
+    if "report.create" in perms:
+        links.append(("intake:new", "New report"))
+    if "report.approve" in perms or "report.assign" in perms:
+        links.append(("intake:queue", "Live queue"))
+    if "report.view" in perms:
+        links.append(("intake:list", "Open reports"))
     if "audit.view" in perms:
         links.append(("web:audit", "Audit trail"))
     if "user.manage" in perms:

@@ -22,6 +22,8 @@ from kinfolk.core import services as core_services
 from kinfolk.core.api import actor
 from kinfolk.core.errors import AccessDenied, ApplicationError, Conflict, Forbidden
 from kinfolk.core.models import Assignment, AuditEvent, OrgUnit, RoleAssignment, User
+from kinfolk.intake import selectors as intake_selectors
+from kinfolk.intake import views as intake_views
 from kinfolk.people import selectors, services
 from kinfolk.people.models import Person
 from kinfolk.web import forms
@@ -108,6 +110,16 @@ def home(request: HttpRequest) -> HttpResponse:
             role_assignments__isnull=True, is_active=True
         ).count()
         context["user_count"] = User.objects.filter(is_active=True).count()
+    if "report.view" in perms:
+        mine = intake_selectors.report_list(user=user, assigned_to_me=True, open_only=True)
+        context["my_reports"] = intake_views.clock_rows(list(mine[:20]))
+    if "report.approve" in perms or "report.assign" in perms:
+        queue = intake_selectors.supervisor_queue(user=user)
+        context["queue_counts"] = {
+            "awaiting": len(queue.awaiting_approval),
+            "unassigned": len(queue.unassigned),
+            "overdue": sum(1 for r in queue.due if intake_views.clock(r)["css"] == "overdue"),
+        }
     context["perms"] = perms
     context["role_codes"] = roles
     return render(request, "web/home.html", context)

@@ -1,0 +1,167 @@
+"""Reads of the hotline, filtered by the access policy; reporter identity only for intake roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from kinfolk.core import access, audit
+from kinfolk.core.models import AccessGrant, User
+from kinfolk.intake.models import Report, ReportDraft, ReportPerson
+from kinfolk.intake.policy import intake_policy
+from kinfolk.people.models import Person
+
+OPEN_STATUSES = ("submitted", "screened_in", "screened_out", "approved", "assigned", "responded")
+
+
+def can_see_reporter(user: User, report: Report) -> bool:
+    """Reporter identity: intake roles, or an explicit grant on this report's reporter."""
+    if access.is_intake(user):
+        return True
+    return AccessGrant.objects.filter(
+        user=user, record_type="reporter", record_id=report.pk, revoked_at__isnull=True
+    ).exists()
+
+
+def _with_details(qs: QuerySet[Report]) -> QuerySet[Report]:
+    return qs.select_related(
+        "org_unit", "assigned_to", "screened_by", "approved_by", "reporter"
+    ).prefetch_related(
+        "participants__person",
+        "allegations__child",
+        "allegations__perpetrator",
+        "contacts__child",
+        "events__by",
+    )
+
+
+def report_list(
+    *,
+    user: User,
+    status: str = "",
+    office: str = "",
+    due_before: datetime | None = None,
+    assigned_to_me: bool = False,
+    open_only: bool = False,
+) -> QuerySet[Report]:
+    qs = access.visible(user, "report.view", Report.objects.all()).select_related(
+        "org_unit", "assigned_to"
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if open_only:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    if office:
+        qs = qs.filter(org_unit__path__contains=f"/{office}/")
+    if due_before:
+        qs = qs.filter(response_due_at__lte=due_before)
+    if assigned_to_me:
+        qs = qs.filter(assigned_to=user)
+    return qs.order_by("response_due_at", "-received_at")
+
+
+def report_get(*, user: User, report_id: Any) -> Report:
+    return access.access_record_by_id(
+        user, Report, report_id, "report.view", queryset=_with_details(Report.objects.all())
+    )
+
+
+@dataclass
+class Queue:
+    awaiting_approval: list[Report] = field(default_factory=list)
+    unassigned: list[Report] = field(default_factory=list)
+    due: list[Report] = field(default_factory=list)
+
+
+def supervisor_queue(*, user: User) -> Queue:
+    """What a supervisor must act on now, soonest deadline first."""
+    base = access.visible(user, "report.view", Report.objects.all()).select_related(
+        "org_unit", "assigned_to"
+    )
+    queue = Queue()
+    if access.has_permission(user, "report.approve"):
+        queue.awaiting_approval = list(
+            base.filter(status__in=["screened_in", "screened_out"]).order_by(
+                "response_due_at", "received_at"
+            )[:100]
+        )
+    if access.has_permission(user, "report.assign"):
+        queue.unassigned = list(
+            base.filter(status="approved").exclude(track="").order_by("response_due_at")[:100]
+        )
+        queue.due = list(
+            base.filter(status="assigned", response_due_at__isnull=False).order_by(
+                "response_due_at"
+            )[:100]
+        )
+    return queue
+
+
+@dataclass
+class PriorHistory:
+    person: Person
+    reports: list[Report]
+    hidden: int = 0  # prior reports outside the user's scope (the count only)
+
+
+def prior_history(
+    *, user: User, person_ids: list[Any], exclude_report: Any = None
+) -> list[PriorHistory]:
+    """Every prior report naming each person, as far as the user may see (hotline: statewide)."""
+    people = access.visible(user, "person.view", Person.objects.filter(pk__in=person_ids))
+    visible_reports = access.visible(user, "report.view", Report.objects.all())
+    out: list[PriorHistory] = []
+    for person in people:
+        named = Report.objects.filter(participants__person=person).distinct()
+        if exclude_report:
+            named = named.exclude(pk=exclude_report)
+        seen = list(
+            visible_reports.filter(pk__in=named.values("pk"))
+            .select_related("org_unit")
+            .prefetch_related("allegations")
+            .order_by("-received_at")[:20]
+        )
+        out.append(PriorHistory(person, seen, max(0, named.count() - len(seen))))
+    audit.record(
+        user=user,
+        action="view",
+        record_type="prior_history",
+        detail={"people": [str(p.person.pk) for p in out]},
+    )
+    return out
+
+
+def related_reports(*, user: User, person_ids: list[Any], household_id: Any = None) -> list[Report]:
+    """Open reports about the same child or household within the policy's window."""
+    since = timezone.now() - timedelta(days=intake_policy().related_window_days)
+    match = Q(
+        participants__person__in=person_ids,
+        participants__role__in=[ReportPerson.Role.ALLEGED_VICTIM, ReportPerson.Role.OTHER_CHILD],
+    )
+    if household_id:
+        match |= Q(household_id=household_id)
+    qs = access.visible(user, "report.view", Report.objects.filter(match, received_at__gte=since))
+    return list(qs.filter(status__in=OPEN_STATUSES).distinct().order_by("-received_at")[:20])
+
+
+def draft_get(*, user: User, key: str) -> ReportDraft | None:
+    return ReportDraft.objects.filter(user=user, key=key).first()
+
+
+def time_left(report: Report, now: datetime | None = None) -> timedelta | None:
+    if report.response_due_at is None:
+        return None
+    return report.response_due_at - (now or timezone.now())
+
+
+def children_waiting(report: Report) -> list[Person]:
+    seen = {c.child_id for c in report.contacts.all()}
+    return [
+        p.person
+        for p in report.participants.all()
+        if p.role == ReportPerson.Role.ALLEGED_VICTIM and p.person_id not in seen
+    ]

@@ -1,0 +1,546 @@
+"""Every write of the hotline: file, screen, approve or send back, assign, record contact.
+
+Each is one transaction, checks who may do it, moves the report only along the transition
+table in ``models.TRANSITIONS``, and writes a lifecycle event and an audit row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from kinfolk.core import access, audit
+from kinfolk.core.errors import (
+    AccessDenied,
+    ApplicationError,
+    Conflict,
+    Forbidden,
+    ValidationFailed,
+)
+from kinfolk.core.models import Assignment, OrgUnit, User
+from kinfolk.intake.models import (
+    TRANSITIONS,
+    Allegation,
+    ChildContact,
+    CommunityHandoff,
+    Report,
+    ReportDraft,
+    Reporter,
+    ReportEvent,
+    ReportPerson,
+)
+from kinfolk.intake.policy import Facts, intake_policy
+from kinfolk.people import selectors as people_selectors
+from kinfolk.people import services as people_services
+from kinfolk.people.models import Person
+
+DUPLICATE_THRESHOLD = 0.9
+
+
+class TransitionNotAllowed(ApplicationError):
+    status = 409
+    code = "transition_not_allowed"
+
+
+def report_move(*, report: Report, move: str, user: User | None, note: str = "") -> Report:
+    """Move a report along the lifecycle table; a move it does not list raises."""
+    targets = TRANSITIONS.get(move, {})
+    if report.status not in targets:
+        raise TransitionNotAllowed(
+            f"A report that is {report.get_status_display().lower()} does not allow "
+            f"'{move.replace('_', ' ')}'.",
+            extra={"status": report.status, "move": move},
+        )
+    previous = report.status
+    report.status = targets[previous]
+    ReportEvent.objects.create(
+        report=report,
+        move=move,
+        from_status=previous,
+        to_status=report.status,
+        by=user,
+        note=note[:2000],
+    )
+    return report
+
+
+# --- Filing ---------------------------------------------------------------------------------
+
+
+@dataclass
+class PersonEntry:
+    """A person named in a call: an existing registry record, or a new one."""
+
+    role: str
+    person_id: Any = None
+    values: Mapping[str, Any] | None = None
+    confirmed_new: bool = False
+    ref: str = ""  # how allegations in the same submission point at this entry
+
+
+def _resolve(user: User, org_unit: OrgUnit, entry: PersonEntry, index: int) -> Person:
+    where = f"people[{index}]"
+    if entry.person_id:
+        try:
+            return access.access_record_by_id(
+                user, Person, entry.person_id, "person.view", audit_view=False
+            )
+        except AccessDenied:
+            raise ValidationFailed(
+                "Unknown person.", fields={f"{where}.person": ["No such person."]}
+            ) from None
+    values = dict(entry.values or {})
+    if not values.get("first_name") or not values.get("last_name"):
+        raise ValidationFailed(
+            "A new person needs a first and last name.",
+            fields={f"{where}.last_name": ["Required for a new person."]},
+        )
+    if not entry.confirmed_new:
+        # Search first: a child must have one record across every report.
+        found = people_selectors.person_search(
+            user=user,
+            query=people_selectors.SearchQuery(
+                first_name=values["first_name"],
+                last_name=values["last_name"],
+                date_of_birth=values.get("date_of_birth"),
+            ),
+            limit=5,
+        )
+        likely = [r for r in found if r.score >= DUPLICATE_THRESHOLD]
+        if likely:
+            raise ValidationFailed(
+                "This person may already be in the registry. Pick the existing record, or "
+                "confirm they are someone else.",
+                fields={f"{where}.confirmed_new": ["Possible duplicate: confirm or pick."]},
+                code="possible_duplicate",
+                extra={
+                    "candidates": {
+                        where: [
+                            {"id": str(r.person.pk), "score": r.score, "reasons": r.reasons}
+                            for r in likely
+                        ]
+                    }
+                },
+            )
+    person = people_services.person_create(user=user, org_unit=org_unit, values=values)
+    if entry.confirmed_new:
+        audit.record(
+            user=user,
+            action="create",
+            record_type="person",
+            record_id=person.pk,
+            detail={"confirmed_not_duplicate": True},
+        )
+    return person
+
+
+def _check_when(received_at: datetime, allegations: Sequence[Mapping[str, Any]]) -> None:
+    errors: dict[str, list[str]] = {}
+    now = timezone.now()
+    if received_at > now:
+        errors["received_at"] = ["Cannot be in the future."]
+    today = timezone.localdate()
+    for i, a in enumerate(allegations):
+        incident = a.get("incident_date")
+        if isinstance(incident, date) and incident > today:
+            errors[f"allegations[{i}].incident_date"] = ["Cannot be in the future."]
+    if errors:
+        raise ValidationFailed("Some dates are not valid.", fields=errors)
+
+
+def _report_number(received_at: datetime) -> str:
+    local = received_at.astimezone(intake_policy().zone)
+    return f"{local:%y%m%d}-{uuid.uuid4().hex[:6].upper()}"
+
+
+@transaction.atomic
+def report_file(
+    *,
+    user: User,
+    org_unit: OrgUnit,
+    received_at: datetime,
+    channel: str,
+    narrative: str,
+    reporter: Mapping[str, Any],
+    people: Sequence[PersonEntry],
+    allegations: Sequence[Mapping[str, Any]],
+    location: str = "",
+    worker_safety: Mapping[str, Any] | None = None,
+    linked_to: Any = None,
+    draft_key: str = "",
+) -> Report:
+    access.require_permission(user, "report.create")
+    policy = intake_policy()
+    errors: dict[str, list[str]] = {}
+    if channel not in policy.codes["channels"]:
+        errors["channel"] = ["Unknown channel."]
+    if str(reporter.get("source", "")) not in policy.codes["reporter_sources"]:
+        errors["reporter.source"] = ["Unknown report source code."]
+    if not any(p.role == ReportPerson.Role.ALLEGED_VICTIM for p in people):
+        errors["people"] = ["A report names at least one child (an alleged victim)."]
+    if not allegations:
+        errors["allegations"] = ["Record at least one allegation."]
+    refs = {p.ref for p in people if p.ref}
+    victims = {p.ref for p in people if p.ref and p.role == ReportPerson.Role.ALLEGED_VICTIM}
+    for i, a in enumerate(allegations):
+        if a.get("child") not in victims:
+            errors[f"allegations[{i}].child"] = ["Must point at an alleged victim in this report."]
+        if a.get("perpetrator") and a["perpetrator"] not in refs:
+            errors[f"allegations[{i}].perpetrator"] = ["Must point at a person in this report."]
+        if str(a.get("maltreatment_type", "")) not in policy.codes["maltreatment_types"]:
+            errors[f"allegations[{i}].maltreatment_type"] = ["Unknown maltreatment type."]
+        if (
+            a.get("perpetrator_relationship", "other")
+            not in policy.codes["perpetrator_relationships"]
+        ):
+            errors[f"allegations[{i}].perpetrator_relationship"] = ["Unknown relationship."]
+    if len(refs) != len([p for p in people if p.ref]):
+        errors["people"] = ["Each person's ref must be unique."]
+    if errors:
+        raise ValidationFailed("The report could not be filed.", fields=errors)
+    _check_when(received_at, allegations)
+    if not any(org_unit.path.startswith(p) for p in access.scope_paths(user, "report.create")):
+        raise Forbidden("You cannot file reports for that office.")
+    link = None
+    if linked_to:
+        try:
+            link = access.access_record_by_id(
+                user, Report, linked_to, "report.view", audit_view=False
+            )
+        except AccessDenied:
+            raise ValidationFailed(
+                "Unknown report.", fields={"linked_to": ["No such report."]}
+            ) from None
+        if link.status in {"closed", "screened_out"}:
+            raise ValidationFailed(
+                "Only an open report takes additional reports.",
+                fields={"linked_to": ["That report is closed."]},
+            )
+
+    resolved: dict[str, Person] = {}
+    report = Report(
+        org_unit=org_unit,
+        number=_report_number(received_at),
+        status="draft",
+        received_at=received_at,
+        channel=channel,
+        narrative=narrative,
+        location=location,
+        worker_safety=dict(worker_safety or {}),
+        linked_to=link,
+        created_by=user,
+        updated_by=user,
+    )
+    report.save(force_insert=True)
+    for index, entry in enumerate(people):
+        person = _resolve(user, org_unit, entry, index)
+        ReportPerson.objects.get_or_create(report=report, person=person, role=entry.role)
+        if entry.ref:
+            resolved[entry.ref] = person
+    for a in allegations:
+        Allegation.objects.create(
+            report=report,
+            child=resolved[a["child"]],
+            perpetrator=resolved.get(a.get("perpetrator") or ""),
+            perpetrator_relationship=a.get("perpetrator_relationship", "other"),
+            maltreatment_type=str(a["maltreatment_type"]),
+            incident_date=a.get("incident_date"),
+            incident_date_approximate=bool(a.get("incident_date_approximate")),
+        )
+    Reporter.objects.create(
+        report=report,
+        source=str(reporter["source"]),
+        anonymous=bool(reporter.get("anonymous")),
+        name="" if reporter.get("anonymous") else reporter.get("name", ""),
+        phone="" if reporter.get("anonymous") else reporter.get("phone", ""),
+        email="" if reporter.get("anonymous") else reporter.get("email", ""),
+        organisation=reporter.get("organisation", ""),
+        created_by=user,
+        updated_by=user,
+    )
+    report_move(report=report, move="file", user=user)
+    report.save(update_fields=["status"])
+    if draft_key:
+        ReportDraft.objects.filter(user=user, key=draft_key).delete()
+    # Reporter identity and narrative never go into the audit row: IDs and counts only.
+    audit.record(
+        user=user,
+        action="create",
+        record_type="report",
+        record_id=report.pk,
+        detail={
+            "number": report.number,
+            "children": len(victims),
+            "people": len(people),
+            "allegations": len(allegations),
+            "linked_to": str(link.pk) if link else None,
+        },
+    )
+    return report
+
+
+# --- Screening and approval -----------------------------------------------------------------
+
+
+def _youngest_age(report: Report) -> int | None:
+    today = report.received_at.astimezone(intake_policy().zone).date()
+    ages = [
+        p.person.age_on(today)
+        for p in report.participants.select_related("person")
+        if p.role == ReportPerson.Role.ALLEGED_VICTIM
+    ]
+    known = [a for a in ages if a is not None]
+    return min(known) if known else None
+
+
+def report_facts(report: Report) -> Facts:
+    allegations = list(report.allegations.all())
+    return Facts(
+        maltreatment=frozenset(a.maltreatment_type for a in allegations),
+        youngest_age=_youngest_age(report),
+        perpetrators=frozenset(a.perpetrator_relationship for a in allegations),
+        serious_injury=report.serious_injury,
+        safety_threat=report.safety_threat,
+        low_risk=report.low_risk,
+    )
+
+
+def _for_action(user: User, report_id: Any, action: str) -> Report:
+    access.require_permission(user, action)
+    return access.access_record_by_id(
+        user, Report, report_id, action, audit_view=False, for_update=True
+    )
+
+
+@transaction.atomic
+def report_screen(
+    *,
+    user: User,
+    report_id: Any,
+    screen_in: bool,
+    narrative: str,
+    reason: str = "",
+    serious_injury: bool = False,
+    safety_threat: bool = False,
+    low_risk: bool = False,
+    track: str = "",
+    priority: str = "",
+    override_reason: str = "",
+    information_referral: str = "",
+) -> Report:
+    report = _for_action(user, report_id, "report.screen")
+    policy = intake_policy()
+    errors: dict[str, list[str]] = {}
+    if not narrative.strip():
+        errors["narrative"] = ["Explain the screening decision."]
+    if not screen_in and reason not in policy.codes["screen_out_reasons"]:
+        errors["reason"] = ["Choose a screen-out reason."]
+    if track and track not in policy.codes["tracks"]:
+        errors["track"] = ["Unknown track."]
+    if priority and priority not in policy.priorities:
+        errors["priority"] = ["Unknown priority."]
+    if errors:
+        raise ValidationFailed("The screening decision is incomplete.", fields=errors)
+    report.serious_injury, report.safety_threat, report.low_risk = (
+        serious_injury,
+        safety_threat,
+        low_risk,
+    )
+    report.screening_narrative = narrative
+    report.screened_by, report.screened_at = user, timezone.now()
+    report.information_referral = information_referral
+    if screen_in:
+        decision = policy.decide(report_facts(report))
+        chosen_track = track or decision.track
+        chosen_priority = priority or decision.priority
+        overridden = (chosen_track, chosen_priority) != (decision.track, decision.priority)
+        if overridden and len(override_reason.strip()) < 10:
+            raise ValidationFailed(
+                "Changing the track or priority the rules chose needs a reason.",
+                fields={"override_reason": ["Give a reason (at least 10 characters)."]},
+            )
+        report.track, report.priority = chosen_track, chosen_priority
+        report.rule, report.rule_why = decision.rule, decision.why
+        report.override_reason = override_reason.strip() if overridden else ""
+        report.screening_reason = ""
+        report.response_due_at = policy.response_due(report.received_at, chosen_priority)
+        report_move(report=report, move="screen_in", user=user, note=narrative)
+    else:
+        report.track = report.priority = report.rule = report.rule_why = ""
+        report.override_reason = ""
+        report.screening_reason = reason
+        report.response_due_at = None
+        report_move(report=report, move="screen_out", user=user, note=narrative)
+    report.version += 1
+    report.updated_by, report.updated_at = user, timezone.now()
+    report.save()
+    audit.record(
+        user=user,
+        action="update",
+        record_type="report",
+        record_id=report.pk,
+        fields=["status", "track", "priority", "screening_reason"],
+        detail={
+            "status": report.status,
+            "track": report.track,
+            "priority": report.priority,
+            "rule": report.rule,
+            "override": bool(report.override_reason),
+        },
+    )
+    return report
+
+
+@transaction.atomic
+def report_approve(*, user: User, report_id: Any, note: str = "") -> Report:
+    report = _for_action(user, report_id, "report.approve")
+    if report.screened_by_id == user.pk:
+        raise Forbidden("A supervisor other than the screener approves the decision.")
+    report_move(report=report, move="approve", user=user, note=note)
+    report.approved_by, report.approved_at = user, timezone.now()
+    report.version += 1
+    report.updated_by, report.updated_at = user, timezone.now()
+    report.save()
+    if report.track == "community_referral":
+        CommunityHandoff.objects.get_or_create(report=report)
+    audit.record(
+        user=user,
+        action="update",
+        record_type="report",
+        record_id=report.pk,
+        fields=["status"],
+        detail={"status": report.status, "move": "approve"},
+    )
+    return report
+
+
+@transaction.atomic
+def report_send_back(*, user: User, report_id: Any, reason: str) -> Report:
+    report = _for_action(user, report_id, "report.approve")
+    if len(reason.strip()) < 5:
+        raise ValidationFailed("Say what needs another look.", fields={"reason": ["Required."]})
+    report_move(report=report, move="send_back", user=user, note=reason)
+    report.sent_back_reason = reason.strip()
+    report.version += 1
+    report.updated_by, report.updated_at = user, timezone.now()
+    report.save()
+    audit.record(
+        user=user,
+        action="update",
+        record_type="report",
+        record_id=report.pk,
+        fields=["status"],
+        detail={"status": report.status, "move": "send_back"},
+    )
+    return report
+
+
+@transaction.atomic
+def report_assign(*, user: User, report_id: Any, assignee: User, expected_version: int) -> Report:
+    """Give the report to a worker. Two supervisors at once: one wins, the other is told who."""
+    report = _for_action(user, report_id, "report.assign")
+    if report.version != expected_version:
+        owner = report.assigned_to
+        raise Conflict(
+            f"Report {report.number} was changed meanwhile"
+            + (f": it is now assigned to {owner}." if owner else "."),
+            extra={
+                "current_version": report.version,
+                "assigned_to": owner.username if owner else None,
+            },
+        )
+    if not report.track:
+        raise TransitionNotAllowed("Only a screened-in report is assigned.")
+    if not any(
+        report.org_unit.path.startswith(p) for p in access.scope_paths(assignee, "case.manage")
+    ):
+        raise ValidationFailed(
+            "That worker does not cover this office.",
+            fields={"assignee": ["Not a worker for this office."]},
+        )
+    report_move(report=report, move="assign", user=user, note=f"to {assignee.username}")
+    Assignment.objects.filter(
+        record_type="report", record_id=report.pk, ended_at__isnull=True
+    ).update(ended_at=timezone.now())
+    Assignment.objects.create(user=assignee, record_type="report", record_id=report.pk)
+    report.assigned_to, report.assigned_at = assignee, timezone.now()
+    report.version += 1
+    report.updated_by, report.updated_at = user, timezone.now()
+    report.save()
+    audit.record(
+        user=user,
+        action="update",
+        record_type="report",
+        record_id=report.pk,
+        fields=["assigned_to", "status"],
+        detail={"assignee": assignee.pk},
+    )
+    return report
+
+
+@transaction.atomic
+def report_record_contact(
+    *, user: User, report_id: Any, child_id: Any, contact_at: datetime, location: str
+) -> ChildContact:
+    report = _for_action(user, report_id, "case.manage")
+    if report.status not in {"assigned", "responded"}:
+        raise TransitionNotAllowed("Contacts are recorded on an assigned report.")
+    errors: dict[str, list[str]] = {}
+    children = {
+        str(p.person_id)
+        for p in report.participants.all()
+        if p.role in {ReportPerson.Role.ALLEGED_VICTIM, ReportPerson.Role.OTHER_CHILD}
+    }
+    if str(child_id) not in children:
+        errors["child"] = ["Not a child in this report."]
+    if contact_at > timezone.now():
+        errors["contact_at"] = ["Cannot be in the future."]
+    elif contact_at < report.received_at:
+        errors["contact_at"] = ["Cannot be before the report was received."]
+    if not location.strip():
+        errors["location"] = ["Where did you see the child?"]
+    if errors:
+        raise ValidationFailed("The contact could not be recorded.", fields=errors)
+    contact = ChildContact.objects.create(
+        report=report,
+        child_id=child_id,
+        contact_at=contact_at,
+        location=location.strip()[:200],
+        recorded_by=user,
+    )
+    seen = set(report.contacts.values_list("child_id", flat=True))
+    victims = {
+        p.person_id for p in report.participants.all() if p.role == ReportPerson.Role.ALLEGED_VICTIM
+    }
+    if report.status == "assigned" and victims <= seen:
+        report_move(report=report, move="respond", user=user, note="every alleged victim seen")
+    report.version += 1
+    report.updated_by, report.updated_at = user, timezone.now()
+    report.save()
+    audit.record(
+        user=user,
+        action="update",
+        record_type="report",
+        record_id=report.pk,
+        fields=["contacts"],
+        detail={"child": str(child_id)},
+    )
+    return contact
+
+
+# --- Drafts ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def draft_save(*, user: User, key: str, data: Mapping[str, Any]) -> ReportDraft:
+    access.require_permission(user, "report.create")
+    draft, _ = ReportDraft.objects.update_or_create(
+        user=user, key=key, defaults={"data": dict(data), "updated_at": timezone.now()}
+    )
+    return draft
