@@ -60,6 +60,8 @@ def ines_client(personas, client_for):
         ({**VALID, "addresses": [{"street": "1 Main", "city": "X", "state": "zz"}]}, "addresses"),
         ({**VALID, "phones": [{"number": "<b>call</b>"}]}, "phones"),
         ({**VALID, "names": "not a list"}, "names"),
+        ({**VALID, "org_unit": "AD\x00M"}, "org_unit"),
+        ({**VALID, "org_unit": "\udbc4\udc61"}, "org_unit"),
     ],
 )
 def test_person_create_names_the_bad_field_and_saves_nothing(ines_client, body, field):
@@ -228,3 +230,27 @@ def test_token_endpoint_refuses_bad_credentials(personas, client):
     )
     assert response.status_code == 400
     assert "password" in response.json()["fields"]
+
+
+def test_a_nul_byte_in_a_household_org_unit_is_a_400(personas, client_for):
+    response = _post(
+        client_for(personas["ines"]),
+        "/api/v1/households/",
+        {"label": "H", "org_unit": "A\x00", "members": []},
+    )
+    assert response.status_code == 400
+
+
+def test_a_nul_byte_in_a_role_choice_is_a_form_error(personas, client_for):
+    response = client_for(personas["adam"]).post(
+        f"/users/{personas['ines'].pk}/roles/",
+        {"role": "super\x00visor", "org_unit": ""},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert personas["ines"].role_assignments.count() == 1
+
+
+def test_a_nul_byte_in_a_draft_key_is_a_404(personas, client_for):
+    client = client_for(personas["hana"])
+    assert client.get("/api/v1/reports/drafts/a%00b/").status_code == 404

@@ -226,3 +226,17 @@ def actor(request: Any) -> User:
     if not isinstance(user, User) or not user.is_authenticated:
         raise drf_exceptions.NotAuthenticated()
     return user
+
+
+class SafeSlugRelatedField(serializers.SlugRelatedField):
+    """A slug lookup that refuses hostile text before it reaches the database."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if (
+            not isinstance(data, str)
+            or len(data) > 150
+            or _CONTROL.search(data)
+            or _SURROGATE.search(data)
+        ):
+            self.fail("invalid")
+        return super().to_internal_value(data)

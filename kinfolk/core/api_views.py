@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kinfolk.core import audit, selectors, services
-from kinfolk.core.api import SafeCharField, StrictSerializer, actor, validated
+from kinfolk.core.api import SafeCharField, SafeSlugRelatedField, StrictSerializer, actor, validated
 from kinfolk.core.errors import ApplicationError, ValidationFailed
 from kinfolk.core.models import AuditEvent, OrgUnit, Role
 
@@ -144,8 +144,8 @@ class UserOut(serializers.Serializer):
 
 
 class RoleIn(StrictSerializer):
-    role = serializers.SlugRelatedField(slug_field="code", queryset=Role.objects.all())
-    org_unit = serializers.SlugRelatedField(
+    role = SafeSlugRelatedField(slug_field="code", queryset=Role.objects.all())
+    org_unit = SafeSlugRelatedField(
         slug_field="code",
         queryset=OrgUnit.objects.all(),
         required=False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -12,6 +13,7 @@ from rest_framework.views import APIView
 
 from kinfolk.core.api import (
     SafeCharField,
+    SafeSlugRelatedField,
     StrictSerializer,
     actor,
     etag,
@@ -28,6 +30,7 @@ from kinfolk.people.api import ERROR, ERRORS, IDEMPOTENCY_KEY, IF_MATCH, OrgUnit
 from kinfolk.people.models import Sex
 
 _codes = intake_policy().codes
+_DRAFT_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 # --- Input ----------------------------------------------------------------------------------
@@ -77,7 +80,7 @@ class WorkerSafetyIn(StrictSerializer):
 
 
 class ReportFileIn(StrictSerializer):
-    org_unit = serializers.SlugRelatedField(slug_field="code", queryset=OrgUnit.objects.all())
+    org_unit = SafeSlugRelatedField(slug_field="code", queryset=OrgUnit.objects.all())
     received_at = serializers.DateTimeField()
     channel = serializers.ChoiceField(choices=list(_codes["channels"].items()))
     narrative = SafeCharField(max_length=20000)
@@ -125,7 +128,7 @@ class SendBackIn(StrictSerializer):
 
 
 class AssignIn(StrictSerializer):
-    assignee = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all())
+    assignee = SafeSlugRelatedField(slug_field="username", queryset=User.objects.all())
 
 
 class ContactIn(StrictSerializer):
@@ -482,15 +485,17 @@ class PriorHistoryApi(APIView):
 class DraftApi(APIView):
     @extend_schema(operation_id="reports_draft_read", responses={200: DraftIn, **ERRORS})
     def get(self, request: Request, key: str) -> Response:
-        draft = selectors.draft_get(user=actor(request), key=key[:64])
+        if not _DRAFT_KEY.match(key):
+            raise NotFound()
+        draft = selectors.draft_get(user=actor(request), key=key)
         if draft is None:
             raise NotFound()
         return Response({"data": draft.data, "updated_at": draft.updated_at})
 
     @extend_schema(operation_id="reports_draft_save", request=DraftIn, responses={200: DraftIn})
     def put(self, request: Request, key: str) -> Response:
-        data = validated(DraftIn, request.data)
-        if len(key) > 64:
+        if not _DRAFT_KEY.match(key):
             raise NotFound()
+        data = validated(DraftIn, request.data)
         draft = services.draft_save(user=actor(request), key=key, data=data["data"])
         return Response({"data": draft.data, "updated_at": draft.updated_at})

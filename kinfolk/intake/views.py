@@ -471,7 +471,9 @@ def report_send_back(request: HttpRequest, report_id: str) -> HttpResponse:
 @require_POST
 def report_assign(request: HttpRequest, report_id: str) -> HttpResponse:
     user = actor(request)
-    assignee = User.objects.filter(username=request.POST.get("assignee", "")[:150]).first()
+    username = request.POST.get("assignee", "")
+    valid = re.match(r"^[\w.@+-]{1,150}$", username)
+    assignee = User.objects.filter(username=username).first() if valid else None
     try:
         version = int(request.POST.get("version", ""))
     except ValueError:

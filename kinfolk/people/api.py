@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from kinfolk.core import access
 from kinfolk.core.api import (
     SafeCharField,
+    SafeSlugRelatedField,
     StrictSerializer,
     actor,
     etag,
@@ -222,7 +223,7 @@ class PersonFieldsIn(StrictSerializer):
 
 
 class PersonCreateIn(PersonFieldsIn):
-    org_unit = serializers.SlugRelatedField(slug_field="code", queryset=OrgUnit.objects.all())
+    org_unit = SafeSlugRelatedField(slug_field="code", queryset=OrgUnit.objects.all())
     ssn = serializers.RegexField(r"^\d{3}-?\d{2}-?\d{4}$", required=False, allow_blank=True)
     names = NameIn(many=True, required=False, default=list)
     addresses = AddressIn(many=True, required=False, default=list)
@@ -453,7 +454,7 @@ class HouseholdMemberIn(StrictSerializer):
 
 class HouseholdIn(StrictSerializer):
     label = SafeCharField(max_length=200)  # type: ignore[assignment]
-    org_unit = serializers.SlugRelatedField(slug_field="code", queryset=OrgUnit.objects.all())
+    org_unit = SafeSlugRelatedField(slug_field="code", queryset=OrgUnit.objects.all())
     members = HouseholdMemberIn(many=True, min_length=1, max_length=30)  # type: ignore[call-arg]
 
 

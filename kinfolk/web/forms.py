@@ -9,6 +9,17 @@ from kinfolk.core.models import AuditEvent, OrgUnit, Role
 from kinfolk.people.models import DobPrecision, Hispanic, Sex
 
 
+class SafeModelChoiceField(forms.ModelChoiceField):
+    """A choice looked up in the database only after hostile text (NUL...) is refused."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and any(ord(c) < 32 for c in value):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -109,10 +120,10 @@ class UserCreateForm(forms.Form):
         min_length=8,
         max_length=128,
     )
-    role = forms.ModelChoiceField(queryset=Role.objects.all())
-    org_unit = forms.ModelChoiceField(queryset=OrgUnit.objects.all(), required=False)
+    role = SafeModelChoiceField(queryset=Role.objects.all())
+    org_unit = SafeModelChoiceField(queryset=OrgUnit.objects.all(), required=False)
 
 
 class RoleAddForm(forms.Form):
-    role = forms.ModelChoiceField(queryset=Role.objects.all())
-    org_unit = forms.ModelChoiceField(queryset=OrgUnit.objects.all(), required=False)
+    role = SafeModelChoiceField(queryset=Role.objects.all())
+    org_unit = SafeModelChoiceField(queryset=OrgUnit.objects.all(), required=False)
