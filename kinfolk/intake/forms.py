@@ -40,6 +40,7 @@ def _choices(code_set: str, blank: str | None = None) -> list[tuple[str, str]]:
 
 class IntakeForm(forms.Form):
     draft = forms.CharField(widget=forms.HiddenInput, required=False)
+    linked_to = forms.UUIDField(required=False, widget=forms.HiddenInput)
     received_at = forms.DateTimeField(label="Call received", widget=DateTimeInput)
     channel = forms.ChoiceField(choices=[])
     org_unit = forms.ChoiceField(label="Responsible office", choices=[])

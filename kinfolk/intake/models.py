@@ -94,6 +94,11 @@ class Report(ScopedRecord):
     def screened_in(self) -> bool:
         return bool(self.track)
 
+    def get_track_label(self) -> str:
+        from kinfolk.intake.policy import intake_policy
+
+        return intake_policy().label("tracks", self.track) if self.track else ""
+
 
 class Reporter(BaseModel):
     """Who made the report. Confidential: only intake roles (or a grant) ever see it."""
@@ -127,6 +132,20 @@ class ReportPerson(models.Model):
         ]
 
 
+class Finding(models.TextChoices):
+    """NCANDS maltreatment disposition level (MalLev)."""
+
+    SUBSTANTIATED = "1", "Substantiated"
+    INDICATED = "2", "Indicated or reason to suspect"
+    AR_VICTIM = "3", "Alternative response victim"
+    AR_NONVICTIM = "4", "Alternative response nonvictim"
+    UNSUBSTANTIATED = "5", "Unsubstantiated"
+    FALSE_REPORT = "6", "Unsubstantiated, intentionally false"
+    NO_FINDING = "7", "Closed, no finding"
+    OTHER = "9", "Other"
+    UNKNOWN = "99", "Unknown"
+
+
 class Allegation(models.Model):
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="allegations")
     child = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="allegations_as_child")
@@ -141,7 +160,7 @@ class Allegation(models.Model):
     maltreatment_type = models.CharField(max_length=2)  # NCANDS ChMal
     incident_date = models.DateField(null=True, blank=True)
     incident_date_approximate = models.BooleanField(default=False)
-    finding = models.CharField(max_length=2, blank=True)  # NCANDS MalLev, set by the response
+    finding = models.CharField(max_length=2, blank=True, choices=Finding.choices)
 
 
 class ChildContact(models.Model):

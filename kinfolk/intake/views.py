@@ -202,6 +202,7 @@ def intake_new(request: HttpRequest) -> HttpResponse:
                         "notes": data["safety_notes"],
                     },
                     draft_key=key,
+                    linked_to=data.get("linked_to"),
                 )
             except ApplicationError as error:
                 duplicates = _show_errors(form, error, slots, alleg_slots)

@@ -17,8 +17,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _prior_report(client: Any, child_id: str) -> str:
-    body = report_body(people=[{"ref": "c1", "role": "alleged_victim", "person": child_id}],
-                       allegations=[{"child": "c1", "maltreatment_type": "2"}])
+    body = report_body(
+        people=[{"ref": "c1", "role": "alleged_victim", "person": child_id}],
+        allegations=[{"child": "c1", "maltreatment_type": "2"}],
+    )
     response = client.post("/api/v1/reports/", body, content_type="application/json")
     assert response.status_code == 201, response.content
     return response.json()["number"]
@@ -28,7 +30,9 @@ def _prior_report(client: Any, child_id: str) -> str:
 def test_a_call_reaches_the_investigator_with_its_due_clock(
     browser, live_server, personas, person_in, client_for, shoot, viewport, label
 ):
-    known = person_in("ADM-N", first_name="Nadia", last_name="Okonkwo", date_of_birth=date(2018, 3, 3))
+    known = person_in(
+        "ADM-N", first_name="Nadia", last_name="Okonkwo", date_of_birth=date(2018, 3, 3)
+    )
     prior = _prior_report(client_for(personas["hana"]), str(known.pk))
     base = live_server.url
 
@@ -100,7 +104,10 @@ def test_the_live_queue_updates_without_a_reload(browser, live_server, personas,
     page.goto(f"{live_server.url}/intake/queue/")
     hana = client_for(personas["hana"])
     filed = hana.post("/api/v1/reports/", report_body(), content_type="application/json").json()
-    hana.post(f"/api/v1/reports/{filed['id']}/screen/", {"decision": "in", "narrative": "n"},
-              content_type="application/json")
+    hana.post(
+        f"/api/v1/reports/{filed['id']}/screen/",
+        {"decision": "in", "narrative": "n"},
+        content_type="application/json",
+    )
     page.get_by_role("link", name=filed["number"]).wait_for(timeout=15000)
     context.close()

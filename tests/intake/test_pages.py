@@ -203,3 +203,15 @@ def test_recording_contact_from_the_page(personas, client_for, approved):
 def test_workers_without_intake_roles_get_no_intake_page(personas, client_for):
     assert client_for(personas["ines"]).get(f"/intake/new/?draft={KEY}").status_code == 403
     assert client_for(personas["ines"]).get("/intake/queue/").status_code == 403
+
+
+def test_a_call_can_be_added_to_an_open_report_from_the_page(hana, file_report):
+    first = file_report()
+    child = next(p["person"]["id"] for p in first["people"] if p["role"] == "alleged_victim")
+    panel = hana.get("/intake/history/", {"child1_person": child}).content.decode()
+    assert f'name="linked_to" value="{first["id"]}"' in panel
+    form = _form(child1_person=child, child1_first="", child1_last="", linked_to=first["id"])
+    response = hana.post(f"/intake/new/?draft={KEY}", form)
+    assert response.status_code == 302
+    second = Report.objects.exclude(pk=first["id"]).get()
+    assert str(second.linked_to_id) == first["id"]

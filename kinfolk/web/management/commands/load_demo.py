@@ -274,6 +274,102 @@ def build_people(
     return count
 
 
+NARRATIVES = [
+    "Neighbour reports the children are often left alone in the evening.",
+    "School nurse saw bruises on the child's upper arm; the explanation did not fit.",
+    "Child said at day care that there is no food at home.",
+    "Police responded to a domestic dispute; children were present.",
+    "Clinic reports a missed follow-up for a child's serious asthma.",
+]
+
+
+def build_reports(rng: random.Random, users: dict[str, User]) -> int:
+    """A living hotline: reports in every state of the lifecycle, some past their deadline."""
+    from django.utils import timezone
+
+    from kinfolk.intake import services as intake
+    from kinfolk.intake.models import ReportPerson
+    from kinfolk.people.models import Person
+
+    now = timezone.now()
+    stages = [
+        "submitted",
+        "screened",
+        "screened",
+        "approved",
+        "approved",
+        "assigned",
+        "assigned",
+        "assigned",
+        "responded",
+        "screened_out",
+    ]
+    count = 0
+    households: dict[tuple[object, str], list[Person]] = {}
+    for child in Person.objects.filter(date_of_birth__year__gte=2010).order_by("last_name", "pk"):
+        households.setdefault((child.org_unit_id, child.last_name), []).append(child)
+    families = [kids for kids in households.values() if kids][: len(stages) + 2]
+    for stage, kids in zip(stages, families, strict=False):
+        office = kids[0].org_unit
+        received = now - timedelta(hours=rng.randint(2, 60))
+        entries = [
+            intake.PersonEntry(role=ReportPerson.Role.ALLEGED_VICTIM, person_id=k.pk, ref=f"c{i}")
+            for i, k in enumerate(kids[:3])
+        ]
+        report = intake.report_file(
+            user=users["hotline"],
+            org_unit=office,
+            received_at=received,
+            channel="phone",
+            narrative=rng.choice(NARRATIVES),
+            reporter={"source": rng.choice(["2", "4", "5", "11"])},
+            people=entries,
+            allegations=[
+                {
+                    "child": e.ref,
+                    "maltreatment_type": rng.choice(["1", "2", "2", "3"]),
+                    "perpetrator_relationship": "parent",
+                }
+                for e in entries
+            ],
+        )
+        count += 1
+        if stage == "submitted":
+            continue
+        report = intake.report_screen(
+            user=users["hotline"],
+            report_id=report.pk,
+            screen_in=stage != "screened_out",
+            narrative="Meets the threshold for a response."
+            if stage != "screened_out"
+            else "No maltreatment alleged.",
+            reason="no_maltreatment",
+            safety_threat=rng.random() < 0.3,
+        )
+        if stage == "screened":
+            continue
+        report = intake.report_approve(user=users["hotline.sup"], report_id=report.pk)
+        if stage in {"approved", "screened_out"} or office.code not in {"ADM-N", "ADM-S"}:
+            continue
+        worker = users["investigator"] if office.code == "ADM-N" else users["caseworker"]
+        report = intake.report_assign(
+            user=users["supervisor"],
+            report_id=report.pk,
+            assignee=worker,
+            expected_version=report.version,
+        )
+        if stage == "responded":
+            for entry in entries:
+                intake.report_record_contact(
+                    user=worker,
+                    report_id=report.pk,
+                    child_id=entry.person_id,
+                    contact_at=received + timedelta(hours=1),
+                    location="Home visit",
+                )
+    return count
+
+
 class Command(BaseCommand):
     help = "Load the synthetic demo county if the database is empty; print the demo logins."
 
@@ -317,8 +413,11 @@ class Command(BaseCommand):
                     Assignment.objects.create(
                         user=users["investigator"], record_type="person", record_id=person.pk
                     )
+                reports = build_reports(random.Random(options["seed"] + 1), users)
             self.stdout.write(
-                self.style.SUCCESS(f"Demo county loaded: {len(USERS)} users, {n} people.")
+                self.style.SUCCESS(
+                    f"Demo county loaded: {len(USERS)} users, {n} people, {reports} reports."
+                )
             )
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
         for username, _, role, unit, _ in USERS:
