@@ -1,0 +1,254 @@
+"""Benchmark: the seven CFSR indicators against a raw DuckDB scan of the same Parquet files.
+
+    .venv/bin/python bench/outcomes.py --scale small
+    .venv/bin/python bench/outcomes.py --scale state --period-start 2022-10-01
+
+Until the simulator's output is available, the input is generated here with vectorised NumPy:
+children born 2000–2023, up to three removal episodes each, 1–5 placements per episode and a few
+NCANDS-like report rows per child, over 2015–2025. Pass ``--input DIR`` to benchmark an existing
+table directory instead.
+
+Prints, for the raw scan (``SELECT count(*), min(date), max(date), sum(hash(every column))`` over
+every table) and for the
+indicators (read + validate + compute, DuckDB backend): seconds, rows and the process's peak
+memory, then the ratio indicators / scan. The goal in issue 6 is ratio ≤ 2 and ≤ 60 s at national
+scale on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+SCALES = {"tiny": 5_000, "small": 50_000, "state": 500_000, "national": 5_000_000}
+EPOCH = dt.date(1970, 1, 1)
+
+
+def days(value: dt.date) -> int:
+    return (value - EPOCH).days
+
+
+def to_date(values: np.ndarray) -> pa.Array:
+    return pa.array(values.astype("int32"), pa.int32()).cast(pa.date32())
+
+
+def to_date_masked(values: np.ndarray, missing: np.ndarray) -> pa.Array:
+    return pa.array(values.astype("int32"), pa.int32(), mask=missing).cast(pa.date32())
+
+
+def ids(prefix: str, numbers: np.ndarray) -> pa.Array:
+    text = pa.array(numbers.astype("int64")).cast(pa.string())
+    import pyarrow.compute as pc
+
+    return pc.binary_join_element_wise(prefix, text, "")
+
+
+def generate(children: int, seed: int = 7) -> dict[str, pa.Table]:
+    rng = np.random.default_rng(seed)
+    start, end = days(dt.date(2015, 1, 1)), days(dt.date(2025, 12, 31))
+    dob = rng.integers(days(dt.date(2000, 1, 1)), days(dt.date(2023, 12, 31)), children)
+    child = np.arange(children)
+    counties = np.array([f"County {i:02d}" for i in range(67)])
+    county_of_child = counties[rng.integers(0, len(counties), children)]
+    race = rng.random((children, 5)) < np.array([0.02, 0.03, 0.25, 0.01, 0.6])
+    child_table = pa.table(
+        {
+            "child_id": ids("C", child),
+            "date_of_birth": to_date(dob),
+            "sex": pa.array(rng.choice([1, 2, 9], children, p=[0.49, 0.49, 0.02]), pa.int16()),
+            "race_amiakn": pa.array(race[:, 0].astype("int16")),
+            "race_asian": pa.array(race[:, 1].astype("int16")),
+            "race_blkafram": pa.array(race[:, 2].astype("int16")),
+            "race_hawaiipi": pa.array(race[:, 3].astype("int16")),
+            "race_white": pa.array(race[:, 4].astype("int16")),
+            "race_unknown": pa.array((~race.any(axis=1)).astype("int16")),
+            "hispanic": pa.array(rng.choice([1, 2, 3], children, p=[0.2, 0.75, 0.05]), pa.int16()),
+        }
+    )
+
+    # Episodes: about a third of children are ever removed; some return up to twice.
+    removed = rng.random(children) < 0.35
+    ep_child, ep_r, ep_d, ep_reason = [], [], [], []
+    cursor = np.maximum(dob, start) + rng.integers(0, 17 * 365, children)
+    active = removed & (cursor < end)
+    for _ in range(3):
+        r = cursor[active]
+        length = rng.exponential(420, r.size).astype("int64") + rng.integers(0, 15, r.size)
+        d = r + length
+        ep_child.append(child[active])
+        ep_r.append(r)
+        ep_d.append(d)
+        ep_reason.append(
+            rng.choice(
+                [1, 2, 3, 4, 5, 6, 7, 8], r.size, p=[0.5, 0.08, 0.2, 0.08, 0.1, 0.02, 0.015, 0.005]
+            )
+        )
+        nxt = d + rng.exponential(500, r.size).astype("int64") + 1
+        returns = rng.random(r.size) < 0.25
+        new_cursor = np.full(children, end + 1)
+        new_cursor[child[active]] = np.where(returns, nxt, end + 1)
+        cursor = new_cursor
+        active = cursor < end
+    e_child = np.concatenate(ep_child)
+    e_r = np.concatenate(ep_r)
+    e_d = np.concatenate(ep_d)
+    e_reason = np.concatenate(ep_reason)
+    still_in = e_d > end
+    episodes = pa.table(
+        {
+            "child_id": ids("C", e_child),
+            "removal_date": to_date(e_r),
+            "discharge_date": to_date_masked(e_d, still_in),
+            "discharge_reason": pa.array(e_reason.astype("int16"), mask=still_in),
+            "county": pa.array(county_of_child[e_child]),
+        }
+    )
+
+    # Placements: 1-5 per episode, spread evenly over the stay.
+    n_pl = np.minimum(rng.poisson(1.3, e_r.size) + 1, 5)
+    stay = np.minimum(e_d, end) - e_r
+    n_pl = np.minimum(n_pl, np.maximum(stay, 1))
+    rep = np.repeat(np.arange(e_r.size), n_pl)
+    position = np.arange(rep.size) - np.repeat(np.cumsum(n_pl) - n_pl, n_pl)
+    starts = e_r[rep] + (stay[rep] * position) // n_pl[rep]
+    settings = rng.choice(
+        [1, 2, 3, 4, 5, 6, 7, 8], rep.size, p=[0.05, 0.3, 0.35, 0.1, 0.08, 0.02, 0.03, 0.07]
+    )
+    settings[position == 0] = rng.choice([2, 3], int((position == 0).sum()))
+    provider = rng.integers(0, max(children // 4, 10), rep.size)
+    placements = pa.table(
+        {
+            "child_id": ids("C", e_child[rep]),
+            "removal_date": to_date(e_r[rep]),
+            "start_date": to_date(starts),
+            "end_date": pa.nulls(rep.size, pa.date32()),
+            "setting": pa.array(settings.astype("int16")),
+            "temporary": pa.array((rng.random(rep.size) < 0.04).astype("int16")),
+            "provider_id": ids("H", provider),
+        }
+    )
+
+    # Reports: about half the children have 1-4 report rows.
+    n_rep = np.where(rng.random(children) < 0.5, rng.integers(1, 5, children), 0)
+    r_child = np.repeat(child, n_rep)
+    r_date = rng.integers(np.maximum(dob[r_child], start), end + 1)
+    incident_missing = rng.random(r_child.size) < 0.3
+    reports = pa.table(
+        {
+            "report_id": ids("R", np.arange(r_child.size)),
+            "child_id": ids("C", r_child),
+            "report_date": to_date(r_date),
+            "incident_date": to_date_masked(
+                r_date - rng.integers(0, 20, r_child.size), incident_missing
+            ),
+            "maltreatment_type": pa.array(rng.integers(1, 10, r_child.size).astype("int16")),
+            "maltreatment_level": pa.array(
+                rng.choice([1, 2, 5, 7], r_child.size, p=[0.2, 0.1, 0.6, 0.1]).astype("int16")
+            ),
+            "county": pa.array(county_of_child[r_child]),
+        }
+    )
+    return {
+        "children": child_table,
+        "episodes": episodes,
+        "placements": placements,
+        "reports": reports,
+    }
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+SCAN = {
+    "children": "date_of_birth",
+    "episodes": "removal_date",
+    "placements": "start_date",
+    "reports": "report_date",
+}
+
+
+def raw_scan(directory: Path) -> tuple[float, int]:
+    import duckdb
+
+    con = duckdb.connect()
+    begin = time.perf_counter()
+    rows = 0
+    for name, column in SCAN.items():
+        path = directory / f"{name}.parquet"
+        # count/min/max alone can be answered from Parquet metadata; hashing every column makes
+        # DuckDB read every value once, which is the honest floor for a full pass.
+        row = con.execute(
+            f"SELECT count(*), min({column}), max({column}), sum(hash(COLUMNS(*))) "
+            f"FROM read_parquet('{path}')"
+        ).fetchone()
+        assert row is not None
+        rows += int(row[0])
+    return time.perf_counter() - begin, rows
+
+
+def indicators(directory: Path, period_start: dt.date) -> tuple[float, dict[str, object]]:
+    from kinfolk.federal.tables import read_tables
+    from kinfolk.outcomes.compute import compute
+
+    begin = time.perf_counter()
+    tables = read_tables(directory)
+    result = compute(tables, period_start)
+    return time.perf_counter() - begin, result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=SCALES, default="small")
+    parser.add_argument("--children", type=int, help="override the number of children")
+    parser.add_argument("--input", type=Path, help="benchmark this table directory (Parquet)")
+    parser.add_argument("--period-start", default="2021-10-01")
+    args = parser.parse_args(argv)
+    period_start = dt.date.fromisoformat(args.period_start)
+
+    with tempfile.TemporaryDirectory(prefix="kinfolk-bench-") as scratch:
+        directory = args.input
+        if directory is None:
+            directory = Path(scratch)
+            n = args.children or SCALES[args.scale]
+            begin = time.perf_counter()
+            tables = generate(n)
+            for name, table in tables.items():
+                pq.write_table(table, directory / f"{name}.parquet")
+            rows = {name: t.num_rows for name, t in tables.items()}
+            del tables
+            print(
+                f"generated {n:,} children in {time.perf_counter() - begin:.1f} s: "
+                + ", ".join(f"{k} {v:,}" for k, v in rows.items())
+            )
+        scan_seconds, scan_rows = raw_scan(directory)
+        scan_peak = peak_mb()
+        print(
+            f"raw DuckDB scan   {scan_seconds:8.2f} s  {scan_rows:>12,} rows  "
+            f"peak {scan_peak:8.0f} MB"
+        )
+        seconds, result = indicators(directory, period_start)
+        print(
+            f"seven indicators  {seconds:8.2f} s  {scan_rows:>12,} rows  "
+            f"peak {peak_mb():8.0f} MB (process)"
+        )
+        print(f"ratio indicators / raw scan: {seconds / scan_seconds:.1f}x")
+        for name, entry in result["indicators"].items():  # type: ignore[attr-defined]
+            print(
+                f"  {name:24s} {entry['numerator']!s:>10} / {entry['denominator']!s:<12} "
+                f"= {entry['value']}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

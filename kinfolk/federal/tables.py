@@ -1,0 +1,492 @@
+"""The four federal-shaped tables: one schema, one reader, one validator.
+
+Everything analytic in Kinfolk reads ``children``, ``episodes``, ``placements`` and ``reports``
+through this module (see FEDERAL_TABLES.md). A table directory holds ``<name>.csv`` or
+``<name>.parquet`` per table. Reading casts every table to the canonical Arrow schema below,
+drops unknown columns, fills optional missing columns, and refuses bad data with a
+:class:`TableError` that names the file, the line (CSV, header = line 1) or row (Parquet and
+in-memory tables, first data row = row 1) and the column. Nothing partial is returned.
+
+Structural problems are errors here; suspicious-but-possible values (a discharge before its
+removal, a date of birth after a removal, ...) are left for the outcomes engine's data-quality
+checks, because the federal indicators report them rather than refuse the whole file.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+TABLE_NAMES = ("children", "episodes", "placements", "reports")
+
+STRING = pa.string()
+DATE = pa.date32()
+CODE = pa.int16()
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: pa.DataType
+    required: bool = False
+    # Allowed values of a code column; None means any value of the type.
+    codes: frozenset[int] | None = None
+    # May the value be missing (null / empty CSV field)?
+    nullable: bool = True
+    # Value that stands in for a missing column or an empty field.
+    default: int | None = None
+
+
+def _codes(*values: int) -> frozenset[int]:
+    return frozenset(values)
+
+
+_FLAG = _codes(0, 1)
+RACE_COLUMNS = (
+    "race_amiakn",
+    "race_asian",
+    "race_blkafram",
+    "race_hawaiipi",
+    "race_white",
+    "race_unknown",
+)
+_WHERE = (Column("county", STRING), Column("office", STRING), Column("circuit", STRING))
+
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    "children": (
+        Column("child_id", STRING, required=True, nullable=False),
+        Column("date_of_birth", DATE),
+        Column("sex", CODE, codes=_codes(1, 2, 9)),
+        *(Column(name, CODE, codes=_FLAG) for name in RACE_COLUMNS),
+        Column("hispanic", CODE, codes=_codes(1, 2, 3)),
+    ),
+    "episodes": (
+        Column("child_id", STRING, required=True, nullable=False),
+        Column("removal_date", DATE, required=True, nullable=False),
+        Column("discharge_date", DATE, required=True),
+        Column("discharge_reason", CODE, required=True, codes=_codes(*range(1, 9))),
+        *_WHERE,
+    ),
+    "placements": (
+        Column("child_id", STRING, required=True, nullable=False),
+        Column("removal_date", DATE, required=True, nullable=False),
+        Column("start_date", DATE, required=True, nullable=False),
+        Column("end_date", DATE),
+        Column("setting", CODE, required=True, nullable=False, codes=_codes(*range(1, 9))),
+        Column("temporary", CODE, codes=_FLAG, nullable=False, default=0),
+        Column("provider_id", STRING),
+    ),
+    "reports": (
+        Column("report_id", STRING, required=True, nullable=False),
+        Column("child_id", STRING, required=True, nullable=False),
+        Column("report_date", DATE, required=True, nullable=False),
+        Column("incident_date", DATE),
+        Column(
+            "maltreatment_type", CODE, required=True, nullable=False, codes=_codes(*range(1, 10))
+        ),
+        Column(
+            "maltreatment_level",
+            CODE,
+            required=True,
+            nullable=False,
+            codes=_codes(*range(1, 10), 99),
+        ),
+        *_WHERE,
+    ),
+}
+
+ARROW_SCHEMAS: dict[str, pa.Schema] = {
+    name: pa.schema([pa.field(c.name, c.type) for c in cols]) for name, cols in COLUMNS.items()
+}
+
+
+class TableError(ValueError):
+    """Bad table data, located as precisely as the source allows."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.file = file
+        self.line = line
+        self.row = row
+        self.column = column
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = [part for part in (self.file,) if part]
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where a table came from, so an error can point at the right line or row."""
+
+    file: str
+    csv: bool
+
+    def error(
+        self, message: str, index: int | None = None, column: str | None = None
+    ) -> TableError:
+        if index is None:
+            return TableError(message, file=self.file, column=column)
+        if self.csv:
+            # Header is line 1, first data row line 2. Quoted fields with embedded newlines
+            # would shift this; the federal-shaped tables have none.
+            return TableError(message, file=self.file, line=index + 2, column=column)
+        return TableError(message, file=self.file, row=index + 1, column=column)
+
+
+def _first_true(mask: pa.Array | pa.ChunkedArray) -> int | None:
+    values = np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+    hits = np.flatnonzero(values)
+    return int(hits[0]) if hits.size else None
+
+
+def _value_at(array: pa.ChunkedArray | pa.Array, index: int) -> object:
+    return array[index].as_py()
+
+
+def _parse_dates(values: pa.ChunkedArray, source: _Source, column: str) -> pa.ChunkedArray:
+    text = pc.utf8_trim_whitespace(values)
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, STRING), text)
+    well_formed = pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}$")
+    parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
+    # strptime rolls 2021-02-30 over to March; formatting back catches impossible dates.
+    round_trip = pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), text)
+    bad = pc.and_(
+        pc.is_valid(text),
+        pc.or_kleene(
+            pc.invert(well_formed), pc.or_kleene(pc.is_null(parsed), pc.invert(round_trip))
+        ),
+    )
+    index = _first_true(bad)
+    if index is not None:
+        value = _value_at(values, index)
+        raise source.error(f"{value!r} is not a date (expected YYYY-MM-DD)", index, column)
+    return pc.cast(parsed, DATE)
+
+
+def _parse_ints(values: pa.ChunkedArray, source: _Source, column: str) -> pa.ChunkedArray:
+    text = pc.utf8_trim_whitespace(values)
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, STRING), text)
+    # "2.0" from a spreadsheet round trip is still the code 2; "2.5" is not a code.
+    text = pc.replace_substring_regex(text, r"^(-?\d+)\.0*$", r"\1")
+    bad = pc.and_(pc.is_valid(text), pc.invert(pc.match_substring_regex(text, r"^-?\d{1,5}$")))
+    index = _first_true(bad)
+    if index is not None:
+        value = _value_at(values, index)
+        raise source.error(f"{value!r} is not a whole number", index, column)
+    return pc.cast(text, pa.int32())
+
+
+def _conform_column(column: Column, values: pa.ChunkedArray, source: _Source) -> pa.ChunkedArray:
+    """Cast one column to its canonical type and check its values."""
+    if column.type == STRING:
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+            out = pc.cast(values, STRING)
+        elif pa.types.is_integer(values.type):
+            out = pc.cast(values, STRING)
+        else:
+            raise source.error(f"expected text, found {values.type}", column=column.name)
+        # An empty id is as missing as a null one (checked first: rewriting a large string
+        # column costs more than scanning it).
+        if pc.any(pc.equal(out, "")).as_py():
+            out = pc.if_else(pc.equal(out, ""), pa.scalar(None, STRING), out)
+    elif column.type == DATE:
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+            out = _parse_dates(values, source, column.name)
+        elif pa.types.is_date(values.type) or pa.types.is_timestamp(values.type):
+            out = pc.cast(values, DATE)
+        elif pa.types.is_null(values.type):
+            out = pc.cast(values, DATE)
+        else:
+            raise source.error(f"expected dates, found {values.type}", column=column.name)
+    else:
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+            wide = _parse_ints(values, source, column.name)
+        elif pa.types.is_integer(values.type) or pa.types.is_null(values.type):
+            wide = pc.cast(values, pa.int32())
+        elif pa.types.is_floating(values.type):
+            fractional = pc.not_equal(values, pc.floor(values))
+            index = _first_true(fractional)
+            if index is not None:
+                value = _value_at(values, index)
+                raise source.error(f"{value!r} is not a whole number", index, column.name)
+            wide = pc.cast(values, pa.int32(), safe=False)
+        elif pa.types.is_boolean(values.type):
+            wide = pc.cast(values, pa.int32())
+        else:
+            raise source.error(f"expected codes, found {values.type}", column=column.name)
+        if column.default is not None:
+            wide = pc.fill_null(wide, column.default)
+        if column.codes is not None:
+            allowed = pa.array(sorted(column.codes), pa.int32())
+            outside = pc.and_(pc.is_valid(wide), pc.invert(pc.is_in(wide, value_set=allowed)))
+            index = _first_true(outside)
+            if index is not None:
+                listed = ", ".join(str(code) for code in sorted(column.codes))
+                raise source.error(
+                    f"{_value_at(wide, index)!r} is not a valid code (allowed: {listed})",
+                    index,
+                    column.name,
+                )
+        out = pc.cast(wide, CODE)
+    if not column.nullable:
+        index = _first_true(pc.is_null(out))
+        if index is not None:
+            raise source.error("a value is required", index, column.name)
+    return out
+
+
+def _conform(name: str, table: pa.Table, source: _Source) -> pa.Table:
+    present = set(table.column_names)
+    arrays: list[pa.ChunkedArray] = []
+    for column in COLUMNS[name]:
+        if column.name in present:
+            arrays.append(_conform_column(column, table.column(column.name), source))
+        elif column.required:
+            raise source.error("required column is missing", column=column.name)
+        elif column.default is not None:
+            arrays.append(pa.chunked_array([pa.array([column.default] * table.num_rows, CODE)]))
+        else:
+            arrays.append(pa.chunked_array([pa.nulls(table.num_rows, column.type)]))
+    return pa.Table.from_arrays(arrays, schema=ARROW_SCHEMAS[name])
+
+
+def _with_index(table: pa.Table) -> pa.Table:
+    return table.append_column("__index", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+
+
+def _check_unique(table: pa.Table, keys: list[str], source: _Source, what: str) -> None:
+    if table.num_rows < 2:
+        return
+    # Hash-count first (cheap); sort to locate the duplicate only when there is one.
+    groups = table.select(keys).group_by(keys).aggregate([])
+    if groups.num_rows == table.num_rows:
+        return
+    ordered = _with_index(table.select(keys)).sort_by([(k, "ascending") for k in keys])
+    same = np.ones(ordered.num_rows - 1, dtype=bool)
+    for key in keys:
+        col = ordered.column(key)
+        same &= np.asarray(
+            pc.fill_null(pc.equal(col[1:], col[:-1]), False).to_numpy(zero_copy_only=False),
+            dtype=bool,
+        )
+    hits = np.flatnonzero(same)
+    if hits.size:
+        rows = ordered.column("__index").to_numpy()
+        # Point at the later of the two rows: the earlier one is the original.
+        later = max(int(rows[hits[0]]), int(rows[hits[0] + 1]))
+        values = ", ".join(f"{k}={ordered.column(k)[int(hits[0])].as_py()}" for k in keys)
+        raise source.error(f"duplicate {what} ({values})", later)
+
+
+def _check_no_overlap(episodes: pa.Table, source: _Source) -> None:
+    """A child's episodes follow one another: the next removal is on or after the discharge."""
+    if episodes.num_rows < 2:
+        return
+    ordered = _with_index(episodes.select(["child_id", "removal_date", "discharge_date"])).sort_by(
+        [("child_id", "ascending"), ("removal_date", "ascending")]
+    )
+    child = ordered.column("child_id")
+    same_child = pc.equal(child[1:], child[:-1])
+    previous_end = ordered.column("discharge_date")[:-1]
+    next_start = ordered.column("removal_date")[1:]
+    # An open previous episode overlaps anything after it; otherwise the next removal must not
+    # come before the previous discharge (a same-day return is a new episode, not an overlap).
+    overlap = pc.and_(
+        same_child,
+        pc.or_kleene(pc.is_null(previous_end), pc.less(next_start, previous_end)),
+    )
+    index = _first_true(overlap)
+    if index is not None:
+        row = int(ordered.column("__index")[index + 1].as_py())
+        child_id = child[index].as_py()
+        raise source.error(
+            f"episodes of child {child_id!r} overlap: this removal comes before the previous "
+            "episode's discharge",
+            row,
+            "removal_date",
+        )
+
+
+def _check_references(
+    table: pa.Table, keys: list[str], target: pa.Table, source: _Source, what: str
+) -> None:
+    """Every key of ``table`` exists in ``target`` (whose keys are already known unique)."""
+    if table.num_rows == 0:
+        return
+    if len(keys) == 1:
+        # A hash lookup is much cheaper than a join for the common single-key case.
+        found = pc.is_in(table.column(keys[0]), value_set=target.column(keys[0]).combine_chunks())
+        index = _first_true(pc.invert(found))
+    else:
+        probe = _with_index(table.select(keys))
+        missing = probe.join(target.select(keys), keys=keys, join_type="left anti")
+        index = int(pc.min(missing.column("__index")).as_py()) if missing.num_rows else None
+    if index is not None:
+        values = ", ".join(f"{k}={table.column(k)[index].as_py()}" for k in keys)
+        raise source.error(f"refers to no {what} ({values})", index, keys[-1])
+
+
+def _check_tables(tables: Mapping[str, pa.Table], sources: Mapping[str, _Source]) -> None:
+    _check_unique(tables["children"], ["child_id"], sources["children"], "child_id")
+    _check_unique(tables["episodes"], ["child_id", "removal_date"], sources["episodes"], "episode")
+    _check_no_overlap(tables["episodes"], sources["episodes"])
+    _check_references(
+        tables["episodes"], ["child_id"], tables["children"], sources["episodes"], "child"
+    )
+    _check_references(
+        tables["placements"],
+        ["child_id", "removal_date"],
+        tables["episodes"],
+        sources["placements"],
+        "episode",
+    )
+    _check_unique(
+        tables["placements"],
+        ["child_id", "removal_date", "start_date"],
+        sources["placements"],
+        "placement start",
+    )
+
+
+def validate_tables(tables: Mapping[str, pa.Table]) -> None:
+    """Check in-memory tables exactly as :func:`read_tables` checks files.
+
+    Column types need not be canonical already (int64 codes, string dates are cast), but every
+    value must fit. Raises :class:`TableError` with ``row`` counted from 1.
+    """
+    conform_tables(tables)
+
+
+def conform_tables(tables: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
+    """Validate in-memory tables and return them cast to :data:`ARROW_SCHEMAS`."""
+    sources = {name: _Source(file=name, csv=False) for name in TABLE_NAMES}
+    out: dict[str, pa.Table] = {}
+    for name in TABLE_NAMES:
+        if name not in tables:
+            raise TableError("table is missing", file=name)
+        out[name] = _conform(name, tables[name], sources[name])
+    _check_tables(out, sources)
+    return out
+
+
+def _read_csv(path: Path, name: str) -> pa.Table:
+    source = _Source(file=path.name, csv=True)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), None)
+    except UnicodeDecodeError as exc:
+        raise TableError(f"not UTF-8 text ({exc.reason})", file=path.name) from exc
+    if not header:
+        raise TableError("empty file: a header row is required", file=path.name, line=1)
+    header = [h.strip() for h in header]
+    known = {c.name for c in COLUMNS[name]}
+    wanted = [h for h in header if h in known]
+    duplicated = {h for h in wanted if wanted.count(h) > 1}
+    if duplicated:
+        raise TableError("column appears twice", file=path.name, line=1, column=min(duplicated))
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, encoding="utf8"),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=wanted,
+                column_types={h: STRING for h in wanted},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise TableError(f"cannot parse CSV: {exc}", file=path.name) from exc
+    return _conform(name, table, source)
+
+
+def _read_parquet(path: Path, name: str) -> pa.Table:
+    try:
+        schema = pq.read_schema(path)
+        known = {c.name for c in COLUMNS[name]}
+        table = pq.read_table(path, columns=[n for n in schema.names if n in known])
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise TableError(f"cannot read Parquet: {exc}", file=path.name) from exc
+    return _conform(name, table, _Source(file=path.name, csv=False))
+
+
+def read_tables(directory: str | Path) -> dict[str, pa.Table]:
+    """Read, cast and validate the four tables of a table directory."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise TableError(f"{root} is not a directory")
+    tables: dict[str, pa.Table] = {}
+    sources: dict[str, _Source] = {}
+    for name in TABLE_NAMES:
+        parquet, text = root / f"{name}.parquet", root / f"{name}.csv"
+        if parquet.exists() and text.exists():
+            raise TableError(
+                f"both {parquet.name} and {text.name} exist; keep one", file=str(root / name)
+            )
+        if parquet.exists():
+            tables[name] = _read_parquet(parquet, name)
+            sources[name] = _Source(file=parquet.name, csv=False)
+        elif text.exists():
+            tables[name] = _read_csv(text, name)
+            sources[name] = _Source(file=text.name, csv=True)
+        else:
+            raise TableError(
+                f"missing table: expected {name}.csv or {name}.parquet in {root}",
+                file=f"{name}.csv",
+            )
+    _check_tables(tables, sources)
+    return tables
+
+
+def write_tables(
+    tables: Mapping[str, pa.Table], directory: str | Path, fmt: str = "parquet"
+) -> None:
+    """Write the four tables (cast to the canonical schema) as Parquet or CSV files."""
+    if fmt not in ("parquet", "csv"):
+        raise ValueError(f"unknown format {fmt!r}: use 'parquet' or 'csv'")
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    canonical = conform_tables(tables)
+    for name in TABLE_NAMES:
+        table = canonical[name]
+        other = root / f"{name}.{'csv' if fmt == 'parquet' else 'parquet'}"
+        # A stale file of the other format would make the directory ambiguous to read_tables.
+        other.unlink(missing_ok=True)
+        if fmt == "parquet":
+            pq.write_table(table, root / f"{name}.parquet")
+        else:
+            pacsv.write_csv(
+                table,
+                root / f"{name}.csv",
+                write_options=pacsv.WriteOptions(quoting_style="needed"),
+            )
+
+
+def empty_tables() -> dict[str, pa.Table]:
+    """Four empty tables of the canonical schema (a convenient starting point in tests)."""
+    return {name: ARROW_SCHEMAS[name].empty_table() for name in TABLE_NAMES}

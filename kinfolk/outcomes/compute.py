@@ -1,0 +1,272 @@
+"""Compute the seven indicators for one or more 12-month periods and shape the result."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kinfolk.outcomes import engine, quality
+from kinfolk.outcomes.engine import INDICATORS, Period
+
+UNITS = {
+    "maltreatment_in_care": "victimizations per 100,000 days in care",
+    "recurrence": "percent",
+    "permanency_12_entries": "percent",
+    "permanency_12_23": "percent",
+    "permanency_24_plus": "percent",
+    "reentry_12": "percent",
+    "placement_stability": "moves per 1,000 days in care",
+}
+SCALE = {
+    "maltreatment_in_care": 100_000,
+    "placement_stability": 1_000,
+}
+
+# National performance for the CFSR Round 4 statewide data indicators, as the Children's Bureau
+# published it with the Round 4 national performance figures (Federal Register, 2022; CFSR Round
+# 4 Statewide Data Indicators workbook). Observed state performance is compared with these.
+NATIONAL_PERFORMANCE: dict[str, dict[str, Any]] = {
+    "maltreatment_in_care": {"value": 9.07, "better": "lower"},
+    "recurrence": {"value": 9.7, "better": "lower"},
+    "permanency_12_entries": {"value": 35.2, "better": "higher"},
+    "permanency_12_23": {"value": 43.8, "better": "higher"},
+    "permanency_24_plus": {"value": 37.3, "better": "higher"},
+    "reentry_12": {"value": 5.6, "better": "lower"},
+    "placement_stability": {"value": 4.48, "better": "lower"},
+}
+
+DATE_COLUMNS = {
+    "episodes": ("removal_date", "discharge_date"),
+    "placements": ("start_date", "end_date"),
+    "reports": ("report_date",),
+}
+
+
+class NoDataError(ValueError):
+    """The tables hold no dated events at all."""
+
+
+def rate(numerator: int, denominator: int, indicator: str) -> float | None:
+    if denominator == 0:
+        return None
+    scale = SCALE.get(indicator, 100)
+    value = Decimal(numerator * scale) / Decimal(denominator)
+    return float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def data_through(tables: Mapping[str, pa.Table]) -> dt.date:
+    """The latest event date in the tables: how far the data reach."""
+    latest: dt.date | None = None
+    for name, columns in DATE_COLUMNS.items():
+        for column in columns:
+            value = pc.max(tables[name].column(column)).as_py()
+            if value is not None and (latest is None or value > latest):
+                latest = value
+    if latest is None:
+        raise NoDataError("the tables contain no episodes, placements or reports")
+    return latest
+
+
+def connect(backend: str) -> Any:
+    """An Ibis connection for the named backend (DuckDB in memory, or a local Spark)."""
+    import ibis
+
+    if backend == "duckdb":
+        return ibis.duckdb.connect()
+    if backend == "pyspark":
+        from pyspark.sql import SparkSession
+
+        session = (
+            SparkSession.builder.master("local[2]")
+            .appName("kinfolk-outcomes")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.ui.showConsoleProgress", "false")
+            .getOrCreate()
+        )
+        session.sparkContext.setLogLevel("ERROR")
+        return ibis.pyspark.connect(session)
+    raise ValueError(f"unknown backend {backend!r}: use duckdb or pyspark")
+
+
+def _indicator_entry(
+    indicator: str,
+    numerator: int | None,
+    denominator: int | None,
+    computable: bool,
+    reason: str | None,
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "numerator": numerator,
+        "denominator": denominator,
+        "value": (
+            rate(numerator, denominator, indicator)
+            if computable and numerator is not None and denominator is not None
+            else None
+        ),
+        "unit": UNITS[indicator],
+        "computable": computable,
+    }
+    if reason:
+        entry["reason"] = reason
+    return entry
+
+
+def compute_period(
+    con: Any,
+    tables: Mapping[str, pa.Table],
+    period: Period,
+    *,
+    by: str | None = None,
+    through: dt.date,
+) -> dict[str, Any]:
+    """Numerators, denominators and values of every indicator for one period."""
+    units = engine.unit_tables(tables, period)
+    rows = con.to_pyarrow(engine.aggregate(units, by)).to_pylist()
+    totals: dict[str, list[int]] = {name: [0, 0] for name in INDICATORS}
+    groups: dict[str, dict[str, list[int]]] = {name: {} for name in INDICATORS}
+    strata: dict[str, dict[tuple[str, str], list[int]]] = {name: {} for name in INDICATORS}
+    for row in rows:
+        name, group = row["indicator"], str(row["group"])
+        num, den = int(row["numerator"] or 0), int(row["denominator"] or 0)
+        totals[name][0] += num
+        totals[name][1] += den
+        cell = groups[name].setdefault(group, [0, 0])
+        cell[0] += num
+        cell[1] += den
+        strata[name][(group, str(row["stratum"]))] = [num, den]
+    indicators: dict[str, Any] = {}
+    for name in INDICATORS:
+        needed = period.end + dt.timedelta(days=engine.FOLLOW_UP_DAYS[name])
+        if through < needed:
+            reason = (
+                f"not computable: needs data through {needed.isoformat()} "
+                f"(the end of P plus the follow-up window); the data end on {through.isoformat()}"
+            )
+            indicators[name] = _indicator_entry(name, None, None, False, reason)
+            if by is not None:
+                indicators[name]["breakdown"] = []
+            continue
+        num, den = totals[name]
+        indicators[name] = _indicator_entry(name, num, den, True, None)
+        if by is not None:
+            adjusted = age_standardised(name, strata[name]) if by != "age_group" else {}
+            indicators[name]["breakdown"] = [
+                {
+                    "group": group,
+                    **_indicator_entry(name, g_num, g_den, True, None),
+                    **(
+                        {"age_standardised_approximation": adjusted.get(group)}
+                        if by != "age_group"
+                        else {}
+                    ),
+                }
+                for group, (g_num, g_den) in sorted(groups[name].items())
+            ]
+    return indicators
+
+
+def age_standardised(
+    indicator: str, cells: Mapping[tuple[str, str], list[int]]
+) -> dict[str, float | None]:
+    """An APPROXIMATION of risk-standardised performance per group, by age group only.
+
+    The Children's Bureau's risk-standardised performance comes from a multilevel model fitted
+    on every state's data, which one agency cannot refit. This is indirect standardisation
+    instead: a group's expected count is what it would have had at the whole input's age-specific
+    rates; the result is observed / expected × the whole input's rate. It removes differences
+    in age mix between groups (counties, offices, ...), nothing else, and is labelled as an
+    approximation wherever it is shown.
+    """
+    by_age: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for (_, age), (num, den) in cells.items():
+        by_age[age][0] += num
+        by_age[age][1] += den
+    total_num = sum(v[0] for v in by_age.values())
+    total_den = sum(v[1] for v in by_age.values())
+    if total_den == 0:
+        return {}
+    observed: dict[str, float] = defaultdict(float)
+    expected: dict[str, float] = defaultdict(float)
+    for (group, age), (num, den) in cells.items():
+        observed[group] += num
+        age_num, age_den = by_age[age]
+        expected[group] += den * (age_num / age_den if age_den else 0.0)
+    overall = total_num / total_den * SCALE.get(indicator, 100)
+    out: dict[str, float | None] = {}
+    for group in observed:
+        if expected[group] == 0:
+            out[group] = None
+        else:
+            value = Decimal(observed[group] / expected[group] * overall)
+            out[group] = float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return out
+
+
+def compute(
+    tables: Mapping[str, pa.Table],
+    period_start: dt.date,
+    *,
+    by: str | None = None,
+    periods: int = 1,
+    backend: str = "duckdb",
+    con: Any = None,
+    through: dt.date | None = None,
+) -> dict[str, Any]:
+    """The full result: period, indicators (with national figures), data quality, trend.
+
+    ``through`` is the date the data are complete to (the extract date); by default the latest
+    event date in the tables, which is the most that can be proved from the data themselves.
+    """
+    if by is not None and by not in engine.BREAKDOWNS:
+        raise ValueError(f"unknown breakdown {by!r}: use one of {', '.join(engine.BREAKDOWNS)}")
+    if periods < 1:
+        raise ValueError("periods must be at least 1")
+    connection = con if con is not None else connect(backend)
+    if through is None:
+        through = data_through(tables)
+    period = Period.starting(period_start)
+    indicators = compute_period(connection, tables, period, by=by, through=through)
+
+    dq_row = connection.to_pyarrow(
+        quality.quality_query(tables, engine.day_number(through))
+    ).to_pylist()[0]
+    checks = quality.evaluate(dq_row)
+    for name, entry in indicators.items():
+        entry["national_performance"] = NATIONAL_PERFORMANCE[name]["value"]
+        entry["better"] = NATIONAL_PERFORMANCE[name]["better"]
+        entry["data_quality_failed"] = [
+            str(c["check"]) for c in checks if not c["passed"] and name in c["affects"]
+        ]
+
+    if periods > 1:
+        history = [period.shifted_years(-k) for k in range(periods - 1, -1, -1)]
+        for earlier in history:
+            result = (
+                indicators
+                if earlier == period
+                else compute_period(connection, tables, earlier, through=through)
+            )
+            for name in INDICATORS:
+                point = {
+                    "period": {"start": earlier.start.isoformat(), "end": earlier.end.isoformat()},
+                    "numerator": result[name]["numerator"],
+                    "denominator": result[name]["denominator"],
+                    "value": result[name]["value"],
+                    "computable": result[name]["computable"],
+                }
+                indicators[name].setdefault("trend", []).append(point)
+
+    return {
+        "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
+        "data_through": through.isoformat(),
+        "indicators": indicators,
+        "data_quality": checks,
+    }

@@ -1,0 +1,535 @@
+"""The seven CFSR Round 4 statewide data indicators, written once in Ibis.
+
+Every indicator is built as a *unit table*: one row per counted unit (a child, an episode, or a
+victimization) with its numerator and denominator contribution and its breakdown groups. All
+seven unit tables are unioned and aggregated in a single query, so DuckDB and Spark each see one
+plan and the work stays in the engine. DEFINITIONS.md explains every rule and cites the data
+dictionary; comments here only say why the code is shaped the way it is.
+
+Dates are turned into whole day numbers (days since 1970-01-01) inside the engine, so the rules
+are integer arithmetic that every backend evaluates the same way. Events happen at mid-day and
+the period runs from 00:00 of its first day to 24:00 of its last, so the overlap of a stay with P
+is computed in half-days (2·day + 1 for an event, 2·day for midnight) and rounded down.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+# A day number later than any real date: stands for "still in care" / "never turns 18".
+FAR_FUTURE = 10_000_000
+
+PERMANENCY_REASONS = (1, 2, 3, 5)  # reunification, relative, adoption, guardianship
+REENTRY_EXIT_REASONS = (1, 2, 5)  # reunification, relative, guardianship
+VICTIM_LEVELS = (1, 2)  # substantiated, indicated
+REUNIFICATION = 1
+THV_SETTING = 8
+RUNAWAY_SETTING = 7
+THV_CREDIT_DAYS = 30
+SHORT_STAY_DAYS = 8
+FIRST_DAYS_EXCLUDED = 7
+RECURRENCE_MIN_GAP = 14
+SAME_VICTIMIZATION_GAP = 1
+YEAR_WINDOW = 365
+
+INDICATORS = (
+    "maltreatment_in_care",
+    "recurrence",
+    "permanency_12_entries",
+    "permanency_12_23",
+    "permanency_24_plus",
+    "reentry_12",
+    "placement_stability",
+)
+
+BREAKDOWNS = ("county", "office", "circuit", "age_group", "race", "sex")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A 12-month period P: ``start`` to ``end`` inclusive."""
+
+    start: dt.date
+    end: dt.date
+
+    @classmethod
+    def starting(cls, start: dt.date) -> Period:
+        # A period starting on 29 February ends on 28 February of the next year.
+        try:
+            next_start = start.replace(year=start.year + 1)
+        except ValueError:
+            next_start = dt.date(start.year + 1, 3, 1)
+        return cls(start=start, end=next_start - dt.timedelta(days=1))
+
+    def shifted_years(self, years: int) -> Period:
+        try:
+            start = self.start.replace(year=self.start.year + years)
+        except ValueError:
+            start = dt.date(self.start.year + years, 3, 1)
+        return Period.starting(start)
+
+
+def day_number(value: dt.date) -> int:
+    return (value - dt.date(1970, 1, 1)).days
+
+
+def day_to_date(value: int) -> dt.date:
+    return dt.date(1970, 1, 1) + dt.timedelta(days=value)
+
+
+# Days after the end of P up to which data must exist before an indicator can be computed:
+# the last cohort member's follow-up window must have closed.
+FOLLOW_UP_DAYS = {
+    "maltreatment_in_care": 0,
+    "recurrence": YEAR_WINDOW,
+    "permanency_12_entries": YEAR_WINDOW - 1,
+    "permanency_12_23": 0,
+    "permanency_24_plus": 0,
+    # exit up to 364 days after an entry on the last day of P, then 365 days to re-enter
+    "reentry_12": (YEAR_WINDOW - 1) + YEAR_WINDOW,
+    "placement_stability": 0,
+}
+
+
+def _label(column: ir.Value) -> ir.StringValue:
+    text = column.cast("string")
+    return ibis.cases((text.isnull() | (text == ""), "unknown"), else_=text)
+
+
+def _age_years(dob: ir.DateValue, on: ir.DateValue) -> ir.IntegerValue:
+    """Whole years of age on a date (birthday reached = a year more)."""
+    before_birthday = (on.month() < dob.month()) | (
+        (on.month() == dob.month()) & (on.day() < dob.day())
+    )
+    return (on.year() - dob.year() - before_birthday.cast("int64")).cast("int64")
+
+
+def _age_group(dob: ir.DateValue, on: ir.DateValue) -> ir.StringValue:
+    # The CFSR data profiles break results down by age at entry in these bands.
+    age = _age_years(dob, on)
+    return ibis.cases(
+        (dob.isnull(), "unknown"),
+        (age < 1, "<1"),
+        (age <= 5, "1-5"),
+        (age <= 10, "6-10"),
+        (age <= 16, "11-16"),
+        else_="17+",
+    )
+
+
+def _race(children: ir.Table) -> ir.StringValue:
+    flags = {
+        "race_amiakn": "American Indian or Alaska Native",
+        "race_asian": "Asian",
+        "race_blkafram": "Black or African American",
+        "race_hawaiipi": "Native Hawaiian or Other Pacific Islander",
+        "race_white": "White",
+    }
+    count = sum((children[c] == 1).cast("int64").fill_null(0) for c in flags)
+    single = [((children[c] == 1), name) for c, name in flags.items()]
+    # Federal reporting convention: Hispanic of any race first, then two or more races.
+    return ibis.cases(
+        (children.hispanic == 1, "Hispanic (any race)"),
+        (count > 1, "Two or more races"),
+        *single,
+        else_="unknown",
+    )
+
+
+def _sex(children: ir.Table) -> ir.StringValue:
+    return ibis.cases((children.sex == 1, "male"), (children.sex == 2, "female"), else_="unknown")
+
+
+@dataclass
+class _Base:
+    children: ir.Table
+    episodes: ir.Table
+    placements: ir.Table
+    reports: ir.Table
+
+
+def _base(tables: Mapping[str, pa.Table]) -> _Base:
+    raw_children = ibis.memtable(tables["children"])
+    children = raw_children.select(
+        child_id=raw_children.child_id,
+        dob=raw_children.date_of_birth,
+        dob_n=raw_children.date_of_birth.epoch_days(),
+        # The 18th birthday acts as a discharge; a 29 February birthday falls on 28 February.
+        b18_n=(raw_children.date_of_birth + ibis.interval(years=18)).epoch_days(),
+        race=_race(raw_children),
+        sex=_sex(raw_children),
+    )
+    raw_episodes = ibis.memtable(tables["episodes"])
+    episodes = raw_episodes.select(
+        child_id=raw_episodes.child_id,
+        removal_date=raw_episodes.removal_date,
+        r=raw_episodes.removal_date.epoch_days(),
+        d=raw_episodes.discharge_date.epoch_days(),
+        reason=raw_episodes.discharge_reason.cast("int64"),
+        county=_label(raw_episodes.county),
+        office=_label(raw_episodes.office),
+        circuit=_label(raw_episodes.circuit),
+    )
+    raw_placements = ibis.memtable(tables["placements"])
+    placements = raw_placements.select(
+        child_id=raw_placements.child_id,
+        r=raw_placements.removal_date.epoch_days(),
+        start=raw_placements.start_date.epoch_days(),
+        setting=raw_placements.setting.cast("int64"),
+        temporary=raw_placements.temporary.cast("int64"),
+        provider_id=raw_placements.provider_id,
+    )
+    raw_reports = ibis.memtable(tables["reports"])
+    reports = raw_reports.select(
+        report_id=raw_reports.report_id,
+        child_id=raw_reports.child_id,
+        report_day=raw_reports.report_date,
+        rd=raw_reports.report_date.epoch_days(),
+        inc=raw_reports.incident_date.epoch_days(),
+        level=raw_reports.maltreatment_level.cast("int64"),
+        county=_label(raw_reports.county),
+        office=_label(raw_reports.office),
+        circuit=_label(raw_reports.circuit),
+    )
+    return _Base(children, episodes, placements, reports)
+
+
+def _episodes_with_child(base: _Base) -> ir.Table:
+    """Episodes joined to their child, with the effective end (discharge or 18th birthday)."""
+    e, c = base.episodes, base.children
+    joined = e.left_join(c, e.child_id == c.child_id).select(
+        e.child_id,
+        e.removal_date,
+        e.r,
+        e.d,
+        e.reason,
+        e.county,
+        e.office,
+        e.circuit,
+        c.dob,
+        b18=c.b18_n.fill_null(FAR_FUTURE),
+        race=c.race.fill_null("unknown"),
+        sex=c.sex.fill_null("unknown"),
+    )
+    d_open = joined.d.fill_null(FAR_FUTURE)
+    return joined.mutate(
+        d_open=d_open,
+        end=ibis.least(d_open, joined.b18),
+        short=joined.d.notnull() & ((joined.d - joined.r) < SHORT_STAY_DAYS),
+    )
+
+
+def _days_in_period(r: ir.IntegerValue, end: ir.IntegerValue, ps: int, pe: int) -> ir.IntegerValue:
+    """Whole days of a stay [r, end] (mid-day events) inside [ps 00:00, pe 24:00]."""
+    start2 = ibis.cases((r >= ps, r * 2 + 1), else_=ps * 2)
+    end2 = ibis.cases((end <= pe, end * 2 + 1), else_=pe * 2 + 2)
+    span = end2 - start2
+    return ibis.cases((span > 0, span // 2), else_=0).cast("int64")
+
+
+def _units(
+    indicator: str,
+    table: ir.Table,
+    num: ir.IntegerValue,
+    den: ir.IntegerValue,
+    age_on: ir.DateValue | dt.date,
+) -> ir.Table:
+    age_date = age_on if isinstance(age_on, ir.Value) else ibis.literal(age_on, type="date")
+    return table.select(
+        indicator=ibis.literal(indicator),
+        county=table.county,
+        office=table.office,
+        circuit=table.circuit,
+        age_group=_age_group(table.dob, age_date),
+        race=table.race,
+        sex=table.sex,
+        num=num.cast("int64"),
+        den=den.cast("int64"),
+    )
+
+
+def _maltreatment_in_care(base: _Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
+    eps = ep.filter(~ep.short, ep.r < ep.b18, ep.r <= pe, ep.end >= ps)
+    eps = eps.mutate(days=_days_in_period(eps.r, eps.end, ps, pe))
+    rep = base.reports.filter(
+        base.reports.level.isin(VICTIM_LEVELS), base.reports.rd >= ps, base.reports.rd <= pe
+    )
+    rep = rep.select("child_id", "report_id", "rd", "inc").distinct()
+    matched = rep.join(
+        eps,
+        [
+            rep.child_id == eps.child_id,
+            (rep.rd - eps.r) >= FIRST_DAYS_EXCLUDED,
+            rep.rd < eps.end,
+            rep.inc.isnull() | ((rep.inc >= eps.r) & (rep.inc < eps.d_open)),
+        ],
+    ).select(
+        rep.child_id,
+        rep.rd,
+        eps.removal_date,
+        eps.county,
+        eps.office,
+        eps.circuit,
+        eps.dob,
+        eps.race,
+        eps.sex,
+    )
+    # Reports on the same day are one victimization (episodes do not overlap, so one day lies in
+    # one episode); then, in a run of consecutive days, a report one day after a *counted* one is
+    # the same victimization, so every other day of the run counts.
+    days = matched.distinct()
+    ordered = ibis.window(group_by=days.child_id, order_by=days.rd)
+    days = days.mutate(island=days.rd - ibis.row_number().over(ordered))
+    island = ibis.window(group_by=[days.child_id, days.island])
+    days = days.mutate(island_start=days.rd.min().over(island))
+    counted = days.filter(((days.rd - days.island_start) % (SAME_VICTIMIZATION_GAP + 1)) == 0)
+    period_start = ibis.literal(day_to_date(ps), type="date")
+    denominator = _units(
+        "maltreatment_in_care",
+        eps,
+        ibis.literal(0),
+        eps.days,
+        ibis.greatest(eps.removal_date, period_start),
+    )
+    # A victimization is grouped with the episode it happened in, with the episode's age group.
+    numerator = _units(
+        "maltreatment_in_care",
+        counted,
+        ibis.literal(1),
+        ibis.literal(0),
+        ibis.greatest(counted.removal_date, period_start),
+    )
+    return denominator.union(numerator)
+
+
+def _recurrence(base: _Base, ps: int, pe: int) -> ir.Table:
+    victim = base.reports.filter(base.reports.level.isin(VICTIM_LEVELS))
+    # One row per report and child: the table has a row per maltreatment of the report.
+    victim = victim.select(
+        "child_id", "report_id", "rd", "inc", "report_day", "county", "office", "circuit"
+    ).distinct()
+    in_p = victim.filter(victim.rd >= ps, victim.rd <= pe)
+    first = ibis.window(group_by=in_p.child_id, order_by=[in_p.rd, in_p.report_id])
+    initial = in_p.mutate(rank=ibis.row_number().over(first)).filter(lambda t: t.rank == 0)
+    c = base.children
+    initial = initial.left_join(c, initial.child_id == c.child_id).select(
+        initial.child_id,
+        initial.rd,
+        initial.inc,
+        initial.report_day,
+        initial.county,
+        initial.office,
+        initial.circuit,
+        c.dob,
+        dob_n=c.dob_n,
+        race=c.race.fill_null("unknown"),
+        sex=c.sex.fill_null("unknown"),
+    )
+    # A report dated before the child's birth (a prenatal report) cannot start the cohort.
+    initial = initial.filter(initial.dob_n.isnull() | (initial.rd >= initial.dob_n))
+    later = victim.select(child_id2=victim.child_id, rd2=victim.rd, inc2=victim.inc)
+    hits = (
+        initial.join(
+            later,
+            [
+                initial.child_id == later.child_id2,
+                (later.rd2 - initial.rd) > RECURRENCE_MIN_GAP,
+                (later.rd2 - initial.rd) <= YEAR_WINDOW,
+                # The same incident reported again is not a recurrence; a missing incident date
+                # matches nothing.
+                ~(initial.inc.notnull() & later.inc2.notnull() & (initial.inc == later.inc2)),
+            ],
+        )
+        .select(hit_child=initial.child_id)
+        .distinct()
+    )
+    flagged = initial.left_join(hits, initial.child_id == hits.hit_child)
+    return _units(
+        "recurrence",
+        flagged,
+        flagged.hit_child.notnull().cast("int64"),
+        ibis.literal(1),
+        flagged.report_day,
+    )
+
+
+def _thv_adjusted_discharge(base: _Base, ep: ir.Table) -> ir.Table:
+    """Add ``d_adj``: discharge moved back to THV start + 30 days after a long trial home visit."""
+    p = base.placements
+    last = p.group_by([p.child_id, p.r]).aggregate(last_start=p.start.max())
+    last_row = p.join(
+        last, [p.child_id == last.child_id, p.r == last.r, p.start == last.last_start]
+    ).select(k_child=p.child_id, k_r=p.r, last_setting=p.setting, last_start=p.start)
+    joined = ep.left_join(last_row, [ep.child_id == last_row.k_child, ep.r == last_row.k_r])
+    long_thv = (
+        (joined.reason == REUNIFICATION)
+        & (joined.last_setting == THV_SETTING)
+        & joined.d.notnull()
+        & ((joined.d - joined.last_start) > THV_CREDIT_DAYS)
+    )
+    return joined.mutate(
+        d_adj=ibis.cases((long_thv, joined.last_start + THV_CREDIT_DAYS), else_=joined.d)
+    ).drop("k_child", "k_r", "last_setting", "last_start")
+
+
+def _permanency_entries(base: _Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
+    entries = ep.filter(ep.r >= ps, ep.r <= pe)
+    first = ibis.window(group_by=entries.child_id, order_by=entries.r)
+    entries = entries.mutate(rank=ibis.row_number().over(first)).filter(lambda t: t.rank == 0)
+    cohort = entries.filter(~entries.short, entries.r < entries.b18)
+    cohort = _thv_adjusted_discharge(base, cohort)
+    achieved = (
+        cohort.reason.isin(PERMANENCY_REASONS)
+        & cohort.d.notnull()
+        & ((cohort.d_adj - cohort.r) < YEAR_WINDOW)
+        & (cohort.d < cohort.b18)
+    )
+    return _units(
+        "permanency_12_entries",
+        cohort,
+        achieved.cast("int64"),
+        ibis.literal(1),
+        cohort.removal_date,
+    )
+
+
+def _months_in_care(removal: ir.DateValue, on: dt.date) -> ir.IntegerValue:
+    """Whole calendar months from removal to ``on``."""
+    day_short = (removal.day() > on.day).cast("int64")
+    return ((on.year - removal.year()) * 12 + (on.month - removal.month()) - day_short).cast(
+        "int64"
+    )
+
+
+def _permanency_in_care(
+    base: _Base, ep: ir.Table, ps: int, pe: int, start: dt.date, low: int, high: int | None
+) -> ir.Table:
+    in_care = ep.filter(ep.r < ps, ep.d_open >= ps, ep.b18 > ps)
+    in_care = in_care.mutate(months=_months_in_care(in_care.removal_date, start))
+    cohort = in_care.filter(in_care.months >= low)
+    if high is not None:
+        cohort = cohort.filter(cohort.months <= high)
+    achieved = (
+        cohort.reason.isin(PERMANENCY_REASONS)
+        & cohort.d.notnull()
+        & (cohort.d <= pe)
+        & (cohort.d < cohort.b18)
+    )
+    name = "permanency_12_23" if high is not None else "permanency_24_plus"
+    return _units(name, cohort, achieved.cast("int64"), ibis.literal(1), start)
+
+
+def _reentry(base: _Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
+    exits = ep.filter(
+        ep.r >= ps,
+        ep.r <= pe,
+        ep.r < ep.b18,
+        ep.d.notnull(),
+        ep.reason.isin(REENTRY_EXIT_REASONS),
+        (ep.d - ep.r) < YEAR_WINDOW,
+        ep.d < ep.b18,
+    )
+    first = ibis.window(group_by=exits.child_id, order_by=[exits.d, exits.r])
+    exits = exits.mutate(rank=ibis.row_number().over(first)).filter(lambda t: t.rank == 0)
+    later = ep.select(child_id2=ep.child_id, r2=ep.r)
+    hits = (
+        exits.join(
+            later,
+            [
+                exits.child_id == later.child_id2,
+                later.r2 != exits.r,
+                later.r2 >= exits.d,
+                (later.r2 - exits.d) <= YEAR_WINDOW,
+            ],
+        )
+        .select(hit_child=exits.child_id)
+        .distinct()
+    )
+    flagged = exits.left_join(hits, exits.child_id == hits.hit_child)
+    return _units(
+        "reentry_12",
+        flagged,
+        flagged.hit_child.notnull().cast("int64"),
+        ibis.literal(1),
+        flagged.removal_date,
+    )
+
+
+def _placement_stability(base: _Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
+    eps = ep.filter(ep.r >= ps, ep.r <= pe, ~ep.short, ep.r < ep.b18)
+    eps = eps.mutate(days=_days_in_period(eps.r, eps.end, ps, pe))
+    p = base.placements
+    # Runaway, trial home visit and temporary stays are not placement settings: moving onto or
+    # off them is not a move, so they are dropped before consecutive settings are compared.
+    settings = p.filter(
+        ~p.setting.isin((RUNAWAY_SETTING, THV_SETTING)), p.temporary.fill_null(0) == 0
+    )
+    order = ibis.window(group_by=[settings.child_id, settings.r], order_by=settings.start)
+    settings = settings.mutate(
+        rank=ibis.row_number().over(order),
+        previous_provider=settings.provider_id.lag().over(order),
+    )
+    same_home = (
+        settings.provider_id.notnull()
+        & settings.previous_provider.notnull()
+        & (settings.provider_id == settings.previous_provider)
+    )
+    moves = settings.filter(settings.rank > 0, ~same_home)
+    counted = moves.join(
+        eps,
+        [
+            moves.child_id == eps.child_id,
+            moves.r == eps.r,
+            moves.start <= pe,
+            moves.start < eps.end,
+        ],
+    )
+    per_episode = counted.group_by(
+        [counted.child_id.name("m_child"), counted.r.name("m_r")]
+    ).aggregate(moves=counted.count())
+    joined = eps.left_join(
+        per_episode, [eps.child_id == per_episode.m_child, eps.r == per_episode.m_r]
+    )
+    return _units(
+        "placement_stability",
+        joined,
+        joined.moves.fill_null(0),
+        joined.days,
+        joined.removal_date,
+    )
+
+
+def unit_tables(tables: Mapping[str, pa.Table], period: Period) -> dict[str, ir.Table]:
+    """One unit table per indicator for period P (lazy Ibis expressions)."""
+    base = _base(tables)
+    ep = _episodes_with_child(base)
+    ps, pe = day_number(period.start), day_number(period.end)
+    return {
+        "maltreatment_in_care": _maltreatment_in_care(base, ep, ps, pe),
+        "recurrence": _recurrence(base, ps, pe),
+        "permanency_12_entries": _permanency_entries(base, ep, ps, pe),
+        "permanency_12_23": _permanency_in_care(base, ep, ps, pe, period.start, 12, 23),
+        "permanency_24_plus": _permanency_in_care(base, ep, ps, pe, period.start, 24, None),
+        "reentry_12": _reentry(base, ep, ps, pe),
+        "placement_stability": _placement_stability(base, ep, ps, pe),
+    }
+
+
+def aggregate(units: Mapping[str, ir.Table], by: str | None) -> ir.Table:
+    """Sum numerators and denominators per indicator (and group), in one query."""
+    combined: ir.Table | None = None
+    for table in units.values():
+        combined = table if combined is None else combined.union(table)
+    assert combined is not None
+    group = combined[by] if by is not None else ibis.literal("all")
+    # Age group is carried as a stratum too, for the age-standardised approximation.
+    grouped = combined.mutate(group=group, stratum=combined.age_group)
+    return grouped.group_by(["indicator", "group", "stratum"]).aggregate(
+        numerator=grouped.num.sum(), denominator=grouped.den.sum(), units=grouped.count()
+    )
