@@ -311,6 +311,22 @@ def report_facts(report: Report) -> Facts:
     )
 
 
+def _save(report: Report, user: User, *, fields: list[str], detail: dict[str, Any]) -> Report:
+    """Bump the version, save and audit one change to a report (IDs and codes only)."""
+    report.version += 1
+    report.updated_by, report.updated_at = user, timezone.now()
+    report.save()
+    audit.record(
+        user=user,
+        action="update",
+        record_type="report",
+        record_id=report.pk,
+        fields=fields,
+        detail=detail,
+    )
+    return report
+
+
 def _for_action(user: User, report_id: Any, action: str) -> Report:
     access.require_permission(user, action)
     return access.access_record_by_id(
@@ -377,14 +393,9 @@ def report_screen(
         report.screening_reason = reason
         report.response_due_at = None
         report_move(report=report, move="screen_out", user=user, note=narrative)
-    report.version += 1
-    report.updated_by, report.updated_at = user, timezone.now()
-    report.save()
-    audit.record(
-        user=user,
-        action="update",
-        record_type="report",
-        record_id=report.pk,
+    _save(
+        report,
+        user,
         fields=["status", "track", "priority", "screening_reason"],
         detail={
             "status": report.status,
@@ -404,19 +415,9 @@ def report_approve(*, user: User, report_id: Any, note: str = "") -> Report:
         raise Forbidden("A supervisor other than the screener approves the decision.")
     report_move(report=report, move="approve", user=user, note=note)
     report.approved_by, report.approved_at = user, timezone.now()
-    report.version += 1
-    report.updated_by, report.updated_at = user, timezone.now()
-    report.save()
+    _save(report, user, fields=["status"], detail={"status": report.status, "move": "approve"})
     if report.track == "community_referral":
         CommunityHandoff.objects.get_or_create(report=report)
-    audit.record(
-        user=user,
-        action="update",
-        record_type="report",
-        record_id=report.pk,
-        fields=["status"],
-        detail={"status": report.status, "move": "approve"},
-    )
     return report
 
 
@@ -427,17 +428,7 @@ def report_send_back(*, user: User, report_id: Any, reason: str) -> Report:
         raise ValidationFailed("Say what needs another look.", fields={"reason": ["Required."]})
     report_move(report=report, move="send_back", user=user, note=reason)
     report.sent_back_reason = reason.strip()
-    report.version += 1
-    report.updated_by, report.updated_at = user, timezone.now()
-    report.save()
-    audit.record(
-        user=user,
-        action="update",
-        record_type="report",
-        record_id=report.pk,
-        fields=["status"],
-        detail={"status": report.status, "move": "send_back"},
-    )
+    _save(report, user, fields=["status"], detail={"status": report.status, "move": "send_back"})
     return report
 
 
@@ -470,17 +461,7 @@ def report_assign(*, user: User, report_id: Any, assignee: User, expected_versio
     ).update(ended_at=timezone.now())
     Assignment.objects.create(user=assignee, record_type="report", record_id=report.pk)
     report.assigned_to, report.assigned_at = assignee, timezone.now()
-    report.version += 1
-    report.updated_by, report.updated_at = user, timezone.now()
-    report.save()
-    audit.record(
-        user=user,
-        action="update",
-        record_type="report",
-        record_id=report.pk,
-        fields=["assigned_to", "status"],
-        detail={"assignee": assignee.pk},
-    )
+    _save(report, user, fields=["assigned_to", "status"], detail={"assignee": assignee.pk})
     return report
 
 
@@ -520,17 +501,7 @@ def report_record_contact(
     }
     if report.status == "assigned" and victims <= seen:
         report_move(report=report, move="respond", user=user, note="every alleged victim seen")
-    report.version += 1
-    report.updated_by, report.updated_at = user, timezone.now()
-    report.save()
-    audit.record(
-        user=user,
-        action="update",
-        record_type="report",
-        record_id=report.pk,
-        fields=["contacts"],
-        detail={"child": str(child_id)},
-    )
+    _save(report, user, fields=["contacts"], detail={"child": str(child_id)})
     return contact
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -404,22 +405,36 @@ def _back(
     return redirect("intake:report", report_id=report_id)
 
 
+def _act(request: HttpRequest, report_id: str, call: Callable[[], object], ok: str) -> HttpResponse:
+    """Run one lifecycle action; its refusal comes back as a message on the report page."""
+    try:
+        call()
+    except AccessDenied:
+        return render(request, "web/404.html", status=404)
+    except Conflict as error:
+        messages.error(request, error.message + " Nothing was changed; check the report below.")
+        return redirect("intake:report", report_id=report_id)
+    except ApplicationError as error:
+        return _back(request, report_id, error)
+    return _back(request, report_id, ok=ok)
+
+
+def _invalid(request: HttpRequest, report_id: str, message: str, form: Any) -> HttpResponse:
+    fields = {k: [str(m) for m in v] for k, v in form.errors.items()}
+    return _back(request, report_id, ApplicationError(message, fields=fields))
+
+
 @login_required
 @require_POST
 def report_screen(request: HttpRequest, report_id: str) -> HttpResponse:
     form = ScreenForm(request.POST)
     if not form.is_valid():
-        return _back(
-            request,
-            report_id,
-            ApplicationError(
-                "The screening decision is incomplete.",
-                fields={k: [str(m) for m in v] for k, v in form.errors.items()},
-            ),
-        )
+        return _invalid(request, report_id, "The screening decision is incomplete.", form)
     d = form.cleaned_data
-    try:
-        services.report_screen(
+    return _act(
+        request,
+        report_id,
+        lambda: services.report_screen(
             user=actor(request),
             report_id=report_id,
             screen_in=d["decision"] == "in",
@@ -432,40 +447,33 @@ def report_screen(request: HttpRequest, report_id: str) -> HttpResponse:
             priority=d["priority"],
             override_reason=d["override_reason"],
             information_referral=d["information_referral"],
-        )
-    except AccessDenied:
-        return render(request, "web/404.html", status=404)
-    except ApplicationError as error:
-        return _back(request, report_id, error)
-    return _back(request, report_id, ok="Screening decision recorded; it now waits for approval.")
+        ),
+        "Screening decision recorded; it now waits for approval.",
+    )
 
 
 @login_required
 @require_POST
 def report_approve(request: HttpRequest, report_id: str) -> HttpResponse:
-    try:
-        services.report_approve(
-            user=actor(request), report_id=report_id, note=request.POST.get("note", "")[:2000]
-        )
-    except AccessDenied:
-        return render(request, "web/404.html", status=404)
-    except ApplicationError as error:
-        return _back(request, report_id, error)
-    return _back(request, report_id, ok="Approved.")
+    note = request.POST.get("note", "")[:2000]
+    return _act(
+        request,
+        report_id,
+        lambda: services.report_approve(user=actor(request), report_id=report_id, note=note),
+        "Approved.",
+    )
 
 
 @login_required
 @require_POST
 def report_send_back(request: HttpRequest, report_id: str) -> HttpResponse:
-    try:
-        services.report_send_back(
-            user=actor(request), report_id=report_id, reason=request.POST.get("note", "")[:2000]
-        )
-    except AccessDenied:
-        return render(request, "web/404.html", status=404)
-    except ApplicationError as error:
-        return _back(request, report_id, error)
-    return _back(request, report_id, ok="Sent back for another look.")
+    reason = request.POST.get("note", "")[:2000]
+    return _act(
+        request,
+        report_id,
+        lambda: services.report_send_back(user=actor(request), report_id=report_id, reason=reason),
+        "Sent back for another look.",
+    )
 
 
 @login_required
@@ -485,18 +493,14 @@ def report_assign(request: HttpRequest, report_id: str) -> HttpResponse:
             report_id,
             ApplicationError("Choose a worker.", fields={"assignee": ["Required."]}),
         )
-    try:
-        services.report_assign(
+    return _act(
+        request,
+        report_id,
+        lambda: services.report_assign(
             user=user, report_id=report_id, assignee=assignee, expected_version=version
-        )
-    except AccessDenied:
-        return render(request, "web/404.html", status=404)
-    except Conflict as error:
-        messages.error(request, error.message + " Nothing was changed; check the owner below.")
-        return redirect("intake:report", report_id=report_id)
-    except ApplicationError as error:
-        return _back(request, report_id, error)
-    return _back(request, report_id, ok=f"Assigned to {assignee}.")
+        ),
+        f"Assigned to {assignee}.",
+    )
 
 
 @login_required
@@ -505,25 +509,17 @@ def report_contact(request: HttpRequest, report_id: str) -> HttpResponse:
     form = ContactForm(request.POST)
     form.fields["child"].choices = [(request.POST.get("child", ""), "")]  # type: ignore[attr-defined]
     if not form.is_valid():
-        return _back(
-            request,
-            report_id,
-            ApplicationError(
-                "The contact could not be recorded.",
-                fields={k: [str(m) for m in v] for k, v in form.errors.items()},
-            ),
-        )
+        return _invalid(request, report_id, "The contact could not be recorded.", form)
     d = form.cleaned_data
-    try:
-        services.report_record_contact(
+    return _act(
+        request,
+        report_id,
+        lambda: services.report_record_contact(
             user=actor(request),
             report_id=report_id,
             child_id=d["child"],
             contact_at=d["contact_at"],
             location=d["location"],
-        )
-    except AccessDenied:
-        return render(request, "web/404.html", status=404)
-    except ApplicationError as error:
-        return _back(request, report_id, error)
-    return _back(request, report_id, ok="Contact recorded.")
+        ),
+        "Contact recorded.",
+    )
