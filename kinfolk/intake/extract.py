@@ -24,7 +24,7 @@ def _geography() -> dict[Any, dict[str, str | None]]:
 
     def up(unit: OrgUnit | None, kind: str) -> str | None:
         while unit is not None and unit.kind != kind:
-            unit = units.get(unit.parent_id)
+            unit = units.get(unit.parent_id) if unit.parent_id else None
         return unit.code if unit else None
 
     return {pk: {k: up(u, k) for k in ("county", "office", "circuit")} for pk, u in units.items()}
