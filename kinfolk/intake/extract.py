@@ -15,6 +15,7 @@ import pyarrow as pa
 from kinfolk.core.models import OrgUnit
 from kinfolk.federal.tables import ARROW_SCHEMAS, empty_tables, validate_tables
 from kinfolk.intake.models import Allegation, Finding
+from kinfolk.intake.policy import intake_policy
 
 UNKNOWN_LEVEL = int(Finding.UNKNOWN)
 
@@ -33,6 +34,7 @@ def _geography() -> dict[Any, dict[str, str | None]]:
 def federal_tables() -> dict[str, pa.Table]:
     """Every screened-in report's allegations, and the children they name, as Arrow tables."""
     geo = _geography()
+    zone = intake_policy().zone  # a report's date is the agency's calendar date
     allegations = (
         Allegation.objects.exclude(report__track="")
         .select_related("report", "child")
@@ -46,7 +48,7 @@ def federal_tables() -> dict[str, pa.Table]:
         row = {
             "report_id": report.number,
             "child_id": str(child.pk),
-            "report_date": report.received_at.date(),
+            "report_date": report.received_at.astimezone(zone).date(),
             "incident_date": a.incident_date,
             "maltreatment_type": int(a.maltreatment_type),
             "maltreatment_level": int(a.finding) if a.finding else UNKNOWN_LEVEL,

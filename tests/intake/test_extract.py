@@ -67,3 +67,17 @@ def test_the_outcomes_engine_reads_kinfolks_own_tables(approved, tmp_path):
     assert result.returncode == 0, result.stderr
     indicators = json.loads((tmp_path / "o.json").read_text())["indicators"]
     assert set(indicators) >= {"recurrence", "maltreatment_in_care", "placement_stability"}
+
+
+def test_a_late_evening_report_keeps_the_agencys_date(approved, tmp_path):
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from kinfolk.intake.models import Report
+
+    kept = approved()
+    evening = datetime(2026, 11, 20, 23, 30, tzinfo=ZoneInfo("America/Chicago"))
+    Report.objects.filter(pk=kept["id"]).update(received_at=evening)
+    call_command("export_federal_tables", str(tmp_path / "t"))
+    dates = set(read_tables(tmp_path / "t")["reports"].column("report_date").to_pylist())
+    assert dates == {date(2026, 11, 20)}
