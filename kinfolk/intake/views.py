@@ -20,6 +20,7 @@ from kinfolk.core import access
 from kinfolk.core.api import actor
 from kinfolk.core.errors import AccessDenied, ApplicationError, Conflict
 from kinfolk.core.models import OrgUnit, User
+from kinfolk.core.policy import get_policy
 from kinfolk.intake import selectors, services
 from kinfolk.intake.forms import (
     ADULT_SLOTS,
@@ -328,12 +329,19 @@ def report_list_page(request: HttpRequest) -> HttpResponse:
 
 
 def _workers(report: Report) -> list[User]:
-    candidates = User.objects.filter(is_active=True, role_assignments__isnull=False).distinct()
-    return [
-        u
-        for u in candidates.prefetch_related("role_assignments__role", "role_assignments__org_unit")
-        if any(report.org_unit.path.startswith(p) for p in access.scope_paths(u, "case.manage"))
-    ]
+    """Active users whose role lets them work this report's office (the query does the work)."""
+    roles = [code for code, spec in get_policy().roles.items() if "case.manage" in spec.permissions]
+    codes = report.org_unit.path.strip("/").split("/")
+    covering = ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
+    return list(
+        User.objects.filter(
+            is_active=True,
+            role_assignments__role__in=roles,
+            role_assignments__org_unit__path__in=covering,
+        )
+        .distinct()
+        .order_by("username")
+    )
 
 
 @login_required

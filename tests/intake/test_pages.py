@@ -139,7 +139,9 @@ def test_screening_approval_and_assignment_through_the_report_page(
     hector.post(url + "approve/", {"note": ""})
     sam = client_for(personas["sam"])
     page = sam.get(url).content.decode()
-    assert 'value="investigator"' not in page  # usernames of workers in scope only
+    # Only workers who cover the report's office are offered.
+    assert 'value="ines"' in page and 'value="felix"' in page
+    assert 'value="ivan"' not in page and 'value="audrey"' not in page
     sam.post(url + "assign/", {"assignee": "ines", "version": Report.objects.get().version})
     assert Report.objects.get().assigned_to == personas["ines"]
 
