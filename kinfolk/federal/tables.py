@@ -7,6 +7,12 @@ drops unknown columns, fills optional missing columns, and refuses bad data with
 :class:`TableError` that names the file, the line (CSV, header = line 1) or row (Parquet and
 in-memory tables, first data row = row 1) and the column. Nothing partial is returned.
 
+Files are checked inside DuckDB, straight from ``read_parquet`` / ``read_csv`` (see "Reading
+files inside DuckDB" below): :func:`open_tables` hands the checked files on as Ibis tables for the
+outcomes engine, :func:`read_tables` fetches them as Arrow. In-memory tables
+(:func:`validate_tables`, :func:`conform_tables`) are checked with PyArrow compute, and the same
+PyArrow checks word every error, so a file's error reads the same whichever path found it.
+
 Structural problems are errors here; suspicious-but-possible values (a discharge before its
 removal, a date of birth after a removal, ...) are left for the outcomes engine's data-quality
 checks, because the federal indicators report them rather than refuse the whole file.
@@ -15,9 +21,11 @@ checks, because the federal indicators report them rather than refuse the whole 
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -436,31 +444,18 @@ def _read_parquet(path: Path, name: str) -> pa.Table:
 
 
 def read_tables(directory: str | Path) -> dict[str, pa.Table]:
-    """Read, cast and validate the four tables of a table directory."""
-    root = Path(directory)
-    if not root.is_dir():
-        raise TableError(f"{root} is not a directory")
-    tables: dict[str, pa.Table] = {}
-    sources: dict[str, _Source] = {}
-    for name in TABLE_NAMES:
-        parquet, text = root / f"{name}.parquet", root / f"{name}.csv"
-        if parquet.exists() and text.exists():
-            raise TableError(
-                f"both {parquet.name} and {text.name} exist; keep one", file=str(root / name)
-            )
-        if parquet.exists():
-            tables[name] = _read_parquet(parquet, name)
-            sources[name] = _Source(file=parquet.name, csv=False)
-        elif text.exists():
-            tables[name] = _read_csv(text, name)
-            sources[name] = _Source(file=text.name, csv=True)
-        else:
-            raise TableError(
-                f"missing table: expected {name}.csv or {name}.parquet in {root}",
-                file=f"{name}.csv",
-            )
-    _check_tables(tables, sources)
-    return tables
+    """Read, cast and validate the four tables of a table directory.
+
+    The checks run inside DuckDB (see :func:`open_tables`); the result is fetched as Arrow.
+    """
+    import ibis
+
+    backend = ibis.duckdb.connect()
+    files = _open_files(directory, backend)
+    return {
+        name: backend.con.sql(files[name].select).to_arrow_table().cast(ARROW_SCHEMAS[name])
+        for name in TABLE_NAMES
+    }
 
 
 def write_tables(
@@ -490,3 +485,420 @@ def write_tables(
 def empty_tables() -> dict[str, pa.Table]:
     """Four empty tables of the canonical schema (a convenient starting point in tests)."""
     return {name: ARROW_SCHEMAS[name].empty_table() for name in TABLE_NAMES}
+
+
+# --- Reading files inside DuckDB --------------------------------------------------------------
+#
+# The fast path: every file is checked by aggregate SQL queries over ``read_parquet`` /
+# ``read_csv`` (one pass per table for the column checks, one query per cross-row check), and the
+# tables are handed on as Ibis expressions over the same files, so nothing is materialised in
+# Python. Only when a query finds a problem is the offending file (or, for a cross-row check,
+# the key columns) read into Arrow and checked by the functions above, which locate the first
+# offending line/row and word the error exactly as they always have.
+
+_VIEW_NUMBERS = itertools.count(1)
+_INTEGER_TYPES = frozenset(
+    {
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "UTINYINT",
+        "USMALLINT",
+        "UINTEGER",
+        "UBIGINT",
+        "HUGEINT",
+    }
+)
+_FLOAT_TYPES = frozenset({"FLOAT", "DOUBLE", "REAL"})
+_ISO_DATE = "'\\d{4}-\\d{2}-\\d{2}'"
+_SQL_TYPES = {STRING: "VARCHAR", DATE: "DATE", CODE: "SMALLINT"}
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _trimmed(ref: str) -> str:
+    # utf8_trim_whitespace + "empty is missing", as the Arrow path does for text columns.
+    return f"NULLIF(regexp_replace({ref}, '^\\s+|\\s+$', '', 'g'), '')"
+
+
+def _column_sql(column: Column, sql_type: str | None) -> tuple[str, list[str]] | None:
+    """The canonical value of one column as SQL, and SQL flags that are true on a bad row.
+
+    ``sql_type`` is the file's DuckDB type of the column (None: the column is absent). Returns
+    None for a type the fast path does not handle (the Arrow path then reads the file).
+    """
+    target = _SQL_TYPES[column.type]
+    if sql_type is None:
+        if column.default is not None:
+            return f"CAST({column.default} AS {target})", []
+        return f"CAST(NULL AS {target})", []
+    ref = _quote(column.name)
+    flags: list[str] = []
+    if column.type == STRING:
+        if sql_type != "VARCHAR" and sql_type not in _INTEGER_TYPES:
+            return None
+        value = f"NULLIF(CAST({ref} AS VARCHAR), '')"
+        if not column.nullable:
+            # An empty value is an error here (the check below), so a file that passes has none
+            # to turn into missing values: the view reads the plain column (cheaper to scan,
+            # join and filter on).
+            flags.append(f"({value} IS NULL)")
+            return (ref if sql_type == "VARCHAR" else f"CAST({ref} AS VARCHAR)"), flags
+    elif column.type == DATE:
+        if sql_type == "VARCHAR":
+            text = _trimmed(ref)
+            flags.append(
+                f"({text} IS NOT NULL AND (NOT regexp_full_match({text}, {_ISO_DATE})"
+                f" OR TRY_CAST({text} AS DATE) IS NULL))"
+            )
+            value = f"TRY_CAST({text} AS DATE)"
+        elif sql_type == "DATE":
+            value = ref
+        elif sql_type.startswith("TIMESTAMP") or sql_type == '"NULL"':
+            value = f"CAST({ref} AS DATE)"
+        else:
+            return None
+    else:
+        if sql_type == "VARCHAR":
+            text = f"regexp_replace({_trimmed(ref)}, '^(-?\\d+)\\.0*$', '\\1')"
+            flags.append(f"({text} IS NOT NULL AND NOT regexp_full_match({text}, '-?\\d{{1,5}}'))")
+            wide = f"TRY_CAST({text} AS INTEGER)"
+        elif sql_type in _INTEGER_TYPES or sql_type == "BOOLEAN":
+            wide = f"TRY_CAST({ref} AS BIGINT)"
+        elif sql_type in _FLOAT_TYPES:
+            flags.append(f"({ref} <> floor({ref}))")
+            wide = f"TRY_CAST({ref} AS BIGINT)"
+        else:
+            return None
+        if column.default is not None:
+            wide = f"COALESCE({wide}, {column.default})"
+        if column.codes is not None:
+            listed = ", ".join(str(code) for code in sorted(column.codes))
+            flags.append(f"({wide} IS NOT NULL AND {wide} NOT IN ({listed}))")
+        value = f"CAST({wide} AS SMALLINT)"
+        if sql_type == "SMALLINT" and column.default is None:
+            value = ref
+    if not column.nullable:
+        flags.append(f"({value} IS NULL)")
+    if value == ref and sql_type == target:
+        return value, flags
+    return f"CAST({value} AS {target})", flags
+
+
+@dataclass(frozen=True)
+class _FileTable:
+    """One table file as DuckDB sees it: the scan expression and the canonical SELECT."""
+
+    name: str
+    path: Path
+    source: _Source
+    scan: str
+    select: str
+
+
+def _csv_scan(path: Path, name: str) -> str:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), None)
+    except UnicodeDecodeError as exc:
+        raise TableError(f"not UTF-8 text ({exc.reason})", file=path.name) from exc
+    if not header:
+        raise TableError("empty file: a header row is required", file=path.name, line=1)
+    header = [h.strip() for h in header]
+    known = {c.name for c in COLUMNS[name]}
+    wanted = [h for h in header if h in known]
+    duplicated = {h for h in wanted if wanted.count(h) > 1}
+    if duplicated:
+        raise TableError("column appears twice", file=path.name, line=1, column=min(duplicated))
+    names = [h if h in known else f"__ignored_{i}" for i, h in enumerate(header)]
+    columns = ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in names)
+    return (
+        f"read_csv({_literal(str(path))}, header = false, skip = 1, auto_detect = false, "
+        f"delim = ',', quote = '\"', escape = '\"', columns = {{{columns}}}, "
+        "null_padding = false, strict_mode = true, parallel = false)"
+    )
+
+
+def _describe(raw: Any, scan: str) -> dict[str, str] | None:
+    """Column name → DuckDB type of a file; None when DuckDB cannot read it (the Arrow reader
+    then reports the problem, worded as it always has been)."""
+    import duckdb
+
+    try:
+        rows = raw.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()  # noqa: S608
+    except duckdb.Error:
+        return None
+    return {str(row[0]): str(row[1]) for row in rows}
+
+
+@dataclass(frozen=True)
+class _Stats:
+    """A Parquet column's statistics over all row groups (None: some row group lacks them)."""
+
+    nulls: int | None
+    minimum: list[str] | None
+    maximum: list[str] | None
+
+
+def _parquet_stats(raw: Any, path: Path) -> dict[str, _Stats]:
+    import duckdb
+
+    try:
+        rows = raw.execute(
+            "SELECT path_in_schema, stats_null_count, stats_min_value, stats_max_value "
+            "FROM parquet_metadata(?)",
+            [str(path)],
+        ).fetchall()
+    except duckdb.Error:
+        return {}  # no statistics: every check is a scan
+    columns: dict[str, list[tuple[Any, Any, Any]]] = {}
+    for column, nulls, low, high in rows:
+        columns.setdefault(str(column), []).append((nulls, low, high))
+    out: dict[str, _Stats] = {}
+    for column, groups in columns.items():
+        nulls = None if any(g[0] is None for g in groups) else sum(int(g[0]) for g in groups)
+        lows = None if any(g[1] is None for g in groups) else [str(g[1]) for g in groups]
+        highs = None if any(g[2] is None for g in groups) else [str(g[2]) for g in groups]
+        out[column] = _Stats(nulls, lows, highs)
+    return out
+
+
+def _proven_by_stats(column: Column, sql_type: str, stats: _Stats | None) -> bool:
+    """True when the Parquet statistics alone show that the column's checks all pass.
+
+    Only typed columns qualify (text that must be parsed is always scanned). Statistics are
+    exact or conservative bounds, so anything they cannot settle is left to the scan.
+    """
+    if stats is None:
+        return False
+    if column.type == STRING:
+        if column.nullable:
+            return True
+        # The empty string sorts first: a row group holding one has it as its minimum.
+        return (
+            sql_type == "VARCHAR"
+            and stats.nulls == 0
+            and stats.minimum is not None
+            and all(low != "" for low in stats.minimum)
+        )
+    if column.type == DATE:
+        return sql_type == "DATE" and (column.nullable or stats.nulls == 0)
+    if sql_type not in _INTEGER_TYPES:
+        return False
+    if not column.nullable and column.default is None and stats.nulls != 0:
+        return False
+    if column.codes is None:
+        return True
+    if stats.minimum is None or stats.maximum is None or stats.nulls is None:
+        return False
+    try:
+        low = min(int(v) for v in stats.minimum)
+        high = max(int(v) for v in stats.maximum)
+    except ValueError:
+        return False
+    # Every whole number between the smallest and the largest value must be a valid code.
+    return high - low < 1000 and all(v in column.codes for v in range(low, high + 1))
+
+
+def _file_table(raw: Any, root: Path, name: str) -> _FileTable | None:
+    """Locate, describe and check one table file in DuckDB; None when the Arrow path must run."""
+    import duckdb
+
+    parquet, text = root / f"{name}.parquet", root / f"{name}.csv"
+    if parquet.exists() and text.exists():
+        raise TableError(
+            f"both {parquet.name} and {text.name} exist; keep one", file=str(root / name)
+        )
+    if parquet.exists():
+        path, csv_file = parquet, False
+        scan = f"read_parquet({_literal(str(parquet))})"
+        described = _describe(raw, scan)
+        if described is None:
+            return None
+        types = described
+    elif text.exists():
+        path, csv_file = text, True
+        scan = _csv_scan(text, name)
+        types = {c.name: "VARCHAR" for c in COLUMNS[name]}
+        header = _describe(raw, scan)
+        if header is None:
+            return None
+        types = {k: v for k, v in types.items() if k in header}
+    else:
+        raise TableError(
+            f"missing table: expected {name}.csv or {name}.parquet in {root}",
+            file=f"{name}.csv",
+        )
+    source = _Source(file=path.name, csv=csv_file)
+    stats = {} if csv_file else _parquet_stats(raw, path)
+    values: list[str] = []
+    flags: list[str] = []
+    for column in COLUMNS[name]:
+        sql_type = types.get(column.name)
+        if sql_type is None and column.required:
+            raise source.error("required column is missing", column=column.name)
+        built = _column_sql(column, sql_type)
+        if built is None:
+            return None
+        values.append(f"{built[0]} AS {_quote(column.name)}")
+        if sql_type is not None and _proven_by_stats(column, sql_type, stats.get(column.name)):
+            continue
+        flags.extend(built[1])
+    if flags:
+        checks = ", ".join(f"bool_or({flag})" for flag in flags)
+        try:
+            found = raw.execute(f"SELECT {checks} FROM {scan}").fetchall()[0]  # noqa: S608
+        except duckdb.Error:
+            # A file DuckDB cannot parse (a ragged CSV row, a damaged Parquet page): the Arrow
+            # reader reports it, as it always has.
+            return None
+        if any(found):
+            return None
+    select = f"SELECT {', '.join(values)} FROM {scan}"  # noqa: S608
+    return _FileTable(name, path, source, scan, select)
+
+
+def _arrow_read(path: Path, name: str) -> pa.Table:
+    return _read_parquet(path, name) if path.suffix == ".parquet" else _read_csv(path, name)
+
+
+_KEY_CHECKS = (
+    # (table, keys, what): rows of ``table`` must be unique on ``keys``
+    ("children", ("child_id",), "child_id"),
+    ("episodes", ("child_id", "removal_date"), "episode"),
+    ("placements", ("child_id", "removal_date", "start_date"), "placement start"),
+)
+
+
+def _strictly_after(keys: tuple[str, ...], index: int = 0) -> str:
+    """SQL: the row's keys come strictly after the previous row's (``prev_<i>``) in key order."""
+    key, previous = keys[index], f"prev_{index}"
+    if index == len(keys) - 1:
+        return f"({key} > {previous})"
+    return f"({key} > {previous} OR ({key} = {previous} AND {_strictly_after(keys, index + 1)}))"
+
+
+def _scalar(raw: Any, query: str) -> Any:
+    return raw.execute(query).fetchall()[0][0]
+
+
+def _cross_checks_fail(raw: Any, views: Mapping[str, str]) -> bool:
+    """True when a cross-row check (uniqueness, overlap, references) finds a problem.
+
+    Files written in key order (as Kinfolk's own writers and the simulator write them) are
+    checked in one streaming pass each: rows strictly increasing on the key are unique, and a
+    child's episodes are then adjacent, so an overlap is a comparison with the previous row. Other
+    files get the general queries (hash aggregate, window per child).
+    """
+    for table, keys, _ in _KEY_CHECKS:
+        lags = ", ".join(f"lag({k}) OVER () AS prev_{i}" for i, k in enumerate(keys))
+        extra = ", lag(discharge_date) OVER () AS prev_end" if table == "episodes" else ""
+        overlap = (
+            ", count_if(child_id = prev_0 AND (prev_end IS NULL OR removal_date < prev_end))"
+            if table == "episodes"
+            else ", 0"
+        )
+        # Keys are required values, so every comparison below is TRUE or FALSE.
+        unordered, overlaps = raw.execute(
+            f"SELECT count_if(NOT {_strictly_after(keys)}){overlap} FROM "  # noqa: S608
+            f"(SELECT *{extra}, {lags} FROM {views[table]}) WHERE prev_0 IS NOT NULL"
+        ).fetchall()[0]
+        if overlaps:
+            return True
+        if unordered:
+            key = ", ".join(keys)
+            if _scalar(
+                raw,
+                f"SELECT count(*) <> (SELECT count(*) FROM (SELECT DISTINCT {key} FROM "  # noqa: S608
+                f"{views[table]})) FROM {views[table]}",
+            ):
+                return True
+            if table == "episodes" and _scalar(
+                raw,
+                "SELECT count(*) > 0 FROM (SELECT removal_date, "  # noqa: S608
+                f"lag(discharge_date) OVER w AS prev_end, row_number() OVER w AS k FROM "
+                f"{views['episodes']} WINDOW w AS (PARTITION BY child_id ORDER BY removal_date)) "
+                "WHERE k > 1 AND (prev_end IS NULL OR removal_date < prev_end)",
+            ):
+                return True
+    return bool(
+        _scalar(
+            raw,
+            f"SELECT count(*) > 0 FROM {views['episodes']} e LEFT JOIN "  # noqa: S608
+            f"{views['children']} c ON e.child_id = c.child_id WHERE c.child_id IS NULL",
+        )
+        or _scalar(
+            raw,
+            f"SELECT count(*) > 0 FROM {views['placements']} p LEFT JOIN "  # noqa: S608
+            f"{views['episodes']} e ON p.child_id = e.child_id AND p.removal_date = e.removal_date "
+            "WHERE e.child_id IS NULL",
+        )
+    )
+
+
+def open_tables(directory: str | Path, con: Any = None) -> dict[str, Any]:
+    """Check a table directory inside DuckDB and return the four tables as Ibis expressions.
+
+    ``con`` is an Ibis DuckDB backend (a new in-memory one by default). The expressions read the
+    files each time they are executed, cast to :data:`ARROW_SCHEMAS`; nothing is loaded into
+    Python. Errors are those of :func:`read_tables`.
+    """
+    import ibis
+
+    backend = con if con is not None else ibis.duckdb.connect()
+    files = _open_files(directory, backend)
+    out: dict[str, Any] = {}
+    for name in TABLE_NAMES:
+        # A view per table (Ibis then reads its schema from the catalog); the name is unique to
+        # this call, so several directories can be open on one connection.
+        view = f"kinfolk_{name}_{next(_VIEW_NUMBERS)}"
+        backend.con.execute(f"CREATE VIEW {view} AS {files[name].select}")  # noqa: S608
+        out[name] = backend.table(view)
+    return out
+
+
+def _open_files(directory: str | Path, backend: Any) -> dict[str, _FileTable]:
+    raw = backend.con
+    root = Path(directory)
+    if not root.is_dir():
+        raise TableError(f"{root} is not a directory")
+    files: dict[str, _FileTable] = {}
+    for name in TABLE_NAMES:
+        found = _file_table(raw, root, name)
+        if found is None:
+            # A column check failed (or the file uses a type the SQL path does not handle):
+            # the Arrow reader locates and words the error, or reads the file if it is fine.
+            table = _arrow_read(_table_path(root, name), name)
+            files[name] = _arrow_file_table(backend, name, _table_path(root, name), table)
+        else:
+            files[name] = found
+    views = {name: f"({files[name].select})" for name in TABLE_NAMES}
+    if _cross_checks_fail(raw, views):
+        # Fetch the canonical tables and let the Arrow checks name file, line/row and column.
+        arrow = {name: raw.sql(files[name].select).to_arrow_table() for name in TABLE_NAMES}
+        _check_tables(
+            {n: t.cast(ARROW_SCHEMAS[n]) for n, t in arrow.items()},
+            {n: files[n].source for n in TABLE_NAMES},
+        )
+        raise TableError("the tables fail a uniqueness, overlap or reference check", file=str(root))
+    return files
+
+
+def _table_path(root: Path, name: str) -> Path:
+    parquet = root / f"{name}.parquet"
+    return parquet if parquet.exists() else root / f"{name}.csv"
+
+
+def _arrow_file_table(backend: Any, name: str, path: Path, table: pa.Table) -> _FileTable:
+    """A file the SQL path could not take, already read and checked by Arrow, as a DuckDB view."""
+    view = f"kinfolk_arrow_{name}_{id(table)}"
+    backend.con.register(view, table)
+    source = _Source(file=path.name, csv=path.suffix == ".csv")
+    return _FileTable(name, path, source, view, f"SELECT * FROM {view}")  # noqa: S608

@@ -79,12 +79,14 @@ def handle_compute(args: argparse.Namespace) -> int:
     if not source.is_dir():
         raise CommandError(f"--input {args.input!r} is not a directory")
 
-    from kinfolk.federal.tables import TableError, read_tables
+    from kinfolk.federal.tables import TableError, open_tables, read_tables
     from kinfolk.outcomes import render
-    from kinfolk.outcomes.compute import NoDataError, compute
+    from kinfolk.outcomes.compute import NoDataError, compute, connect
 
+    con = connect(args.backend)
     try:
-        tables = read_tables(source)
+        # On DuckDB the files are checked and read in place; Spark gets the checked Arrow tables.
+        tables = open_tables(source, con) if args.backend == "duckdb" else read_tables(source)
     except TableError as exc:
         raise CommandError(str(exc)) from None
     try:
@@ -93,7 +95,7 @@ def handle_compute(args: argparse.Namespace) -> int:
             period_start,
             by=args.by,
             periods=args.periods,
-            backend=args.backend,
+            con=con,
             through=through,
         )
     except NoDataError as exc:

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kinfolk.outcomes import engine, quality
-from kinfolk.outcomes.engine import INDICATORS, Period
+from kinfolk.outcomes.engine import INDICATORS, Period, Tables
 
 UNITS = {
     "maltreatment_in_care": "victimizations per 100,000 days in care",
@@ -28,9 +28,11 @@ SCALE = {
     "placement_stability": 1_000,
 }
 
-# National performance for the CFSR Round 4 statewide data indicators, as the Children's Bureau
-# published it with the Round 4 national performance figures (Federal Register, 2022; CFSR Round
-# 4 Statewide Data Indicators workbook). Observed state performance is compared with these.
+# National performance for the CFSR Round 4 statewide data indicators (Children's Bureau, CFSR
+# Round 4 Statewide Data Indicators workbook and data profiles). Corroborated by a secondary copy
+# only (childmetrix-admin/CM-REPORTS, cfsr/_import/code/cfsr_round4_indicators_dictionary.csv,
+# which gives exactly these seven values); not yet checked against the workbook itself. See
+# DEFINITIONS.md, "National performance". Observed state performance is compared with these.
 NATIONAL_PERFORMANCE: dict[str, dict[str, Any]] = {
     "maltreatment_in_care": {"value": 9.07, "better": "lower"},
     "recurrence": {"value": 9.7, "better": "lower"},
@@ -60,14 +62,27 @@ def rate(numerator: int, denominator: int, indicator: str) -> float | None:
     return float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def data_through(tables: Mapping[str, pa.Table]) -> dt.date:
+def data_through(tables: Tables, con: Any = None) -> dt.date:
     """The latest event date in the tables: how far the data reach."""
     latest: dt.date | None = None
-    for name, columns in DATE_COLUMNS.items():
-        for column in columns:
-            value = pc.max(tables[name].column(column)).as_py()
-            if value is not None and (latest is None or value > latest):
-                latest = value
+    values: list[Any] = []
+    if all(isinstance(tables[name], pa.Table) for name in DATE_COLUMNS):
+        for name, columns in DATE_COLUMNS.items():
+            values.extend(pc.max(tables[name].column(c)).as_py() for c in columns)
+    else:
+        # One query over the files (or whatever the Ibis tables stand for).
+        query: Any = None
+        for name, columns in DATE_COLUMNS.items():
+            table = engine.as_table(tables[name])
+            part = table.aggregate(**{f"{name}_{c}": table[c].max() for c in columns})
+            query = part if query is None else query.cross_join(part)
+        row = (con.to_pyarrow(query) if con is not None else query.to_pyarrow()).to_pylist()[0]
+        values.extend(row.values())
+    for value in values:
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if value is not None and (latest is None or value > latest):
+            latest = value
     if latest is None:
         raise NoDataError("the tables contain no episodes, placements or reports")
     return latest
@@ -121,7 +136,7 @@ def _indicator_entry(
 
 def compute_period(
     con: Any,
-    tables: Mapping[str, pa.Table],
+    tables: Tables,
     period: Period,
     *,
     by: str | None = None,
@@ -211,7 +226,7 @@ def age_standardised(
 
 
 def compute(
-    tables: Mapping[str, pa.Table],
+    tables: Tables,
     period_start: dt.date,
     *,
     by: str | None = None,
@@ -229,9 +244,13 @@ def compute(
         raise ValueError(f"unknown breakdown {by!r}: use one of {', '.join(engine.BREAKDOWNS)}")
     if periods < 1:
         raise ValueError("periods must be at least 1")
-    connection = con if con is not None else connect(backend)
+    connection = con
+    if connection is None:
+        bound = [t for t in tables.values() if not isinstance(t, pa.Table)]
+        # Ibis tables over files (open_tables) belong to their backend; Arrow tables go anywhere.
+        connection = bound[0]._find_backend() if bound else connect(backend)
     if through is None:
-        through = data_through(tables)
+        through = data_through(tables, connection)
     period = Period.starting(period_start)
     indicators = compute_period(connection, tables, period, by=by, through=through)
 

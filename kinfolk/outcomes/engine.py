@@ -123,14 +123,22 @@ def _age_group(dob: ir.DateValue, on: ir.DateValue) -> ir.StringValue:
     )
 
 
+RACE_FLAGS = {
+    "race_amiakn": "American Indian or Alaska Native",
+    "race_asian": "Asian",
+    "race_blkafram": "Black or African American",
+    "race_hawaiipi": "Native Hawaiian or Other Pacific Islander",
+    "race_white": "White",
+}
+
+
+def _b18(dob: ir.DateValue) -> ir.IntegerValue:
+    # The 18th birthday acts as a discharge; a 29 February birthday falls on 28 February.
+    return (dob + ibis.interval(years=18)).epoch_days()
+
+
 def _race(children: ir.Table) -> ir.StringValue:
-    flags = {
-        "race_amiakn": "American Indian or Alaska Native",
-        "race_asian": "Asian",
-        "race_blkafram": "Black or African American",
-        "race_hawaiipi": "Native Hawaiian or Other Pacific Islander",
-        "race_white": "White",
-    }
+    flags = RACE_FLAGS
     count = sum((children[c] == 1).cast("int64").fill_null(0) for c in flags)
     single = [((children[c] == 1), name) for c, name in flags.items()]
     # Federal reporting convention: Hispanic of any race first, then two or more races.
@@ -154,18 +162,27 @@ class _Base:
     reports: ir.Table
 
 
-def _base(tables: Mapping[str, pa.Table]) -> _Base:
-    raw_children = ibis.memtable(tables["children"])
+Tables = Mapping[str, "pa.Table | ir.Table"]
+
+
+def as_table(table: pa.Table | ir.Table) -> ir.Table:
+    """An Ibis table: Arrow tables become in-memory tables, Ibis tables (e.g. over the Parquet
+    files, from :func:`kinfolk.federal.tables.open_tables`) are used as they are."""
+    return table if isinstance(table, ir.Table) else ibis.memtable(table)
+
+
+def _base(tables: Tables) -> _Base:
+    raw_children = as_table(tables["children"])
+    # Derived child attributes (18th birthday, race, sex labels) are computed after each join,
+    # on the joined rows only: computing them for every child first costs far more at scale.
     children = raw_children.select(
-        child_id=raw_children.child_id,
+        "child_id",
+        "hispanic",
+        "sex",
+        *RACE_FLAGS,
         dob=raw_children.date_of_birth,
-        dob_n=raw_children.date_of_birth.epoch_days(),
-        # The 18th birthday acts as a discharge; a 29 February birthday falls on 28 February.
-        b18_n=(raw_children.date_of_birth + ibis.interval(years=18)).epoch_days(),
-        race=_race(raw_children),
-        sex=_sex(raw_children),
     )
-    raw_episodes = ibis.memtable(tables["episodes"])
+    raw_episodes = as_table(tables["episodes"])
     episodes = raw_episodes.select(
         child_id=raw_episodes.child_id,
         removal_date=raw_episodes.removal_date,
@@ -176,28 +193,39 @@ def _base(tables: Mapping[str, pa.Table]) -> _Base:
         office=_label(raw_episodes.office),
         circuit=_label(raw_episodes.circuit),
     )
-    raw_placements = ibis.memtable(tables["placements"])
+    raw_placements = as_table(tables["placements"])
     placements = raw_placements.select(
         child_id=raw_placements.child_id,
+        removal_day=raw_placements.removal_date,
         r=raw_placements.removal_date.epoch_days(),
         start=raw_placements.start_date.epoch_days(),
         setting=raw_placements.setting.cast("int64"),
         temporary=raw_placements.temporary.cast("int64"),
         provider_id=raw_placements.provider_id,
     )
-    raw_reports = ibis.memtable(tables["reports"])
+    raw_reports = as_table(tables["reports"])
     reports = raw_reports.select(
         report_id=raw_reports.report_id,
         child_id=raw_reports.child_id,
         report_day=raw_reports.report_date,
         rd=raw_reports.report_date.epoch_days(),
         inc=raw_reports.incident_date.epoch_days(),
-        level=raw_reports.maltreatment_level.cast("int64"),
+        # Left uncast so a filter on it reaches the Parquet scan.
+        level=raw_reports.maltreatment_level,
         county=_label(raw_reports.county),
         office=_label(raw_reports.office),
         circuit=_label(raw_reports.circuit),
     )
     return _Base(children, episodes, placements, reports)
+
+
+def _on_or_after(column: ir.DateValue, day: int) -> ir.BooleanValue:
+    # Compared as dates, not day numbers, so DuckDB pushes the filter into the Parquet scan.
+    return column >= ibis.literal(day_to_date(day), type="date")
+
+
+def _on_or_before(column: ir.DateValue, day: int) -> ir.BooleanValue:
+    return column <= ibis.literal(day_to_date(day), type="date")
 
 
 def _episodes_with_child(base: _Base) -> ir.Table:
@@ -213,9 +241,9 @@ def _episodes_with_child(base: _Base) -> ir.Table:
         e.office,
         e.circuit,
         c.dob,
-        b18=c.b18_n.fill_null(FAR_FUTURE),
-        race=c.race.fill_null("unknown"),
-        sex=c.sex.fill_null("unknown"),
+        b18=_b18(c.dob).fill_null(FAR_FUTURE),
+        race=_race(c),
+        sex=_sex(c),
     )
     d_open = joined.d.fill_null(FAR_FUTURE)
     return joined.mutate(
@@ -254,17 +282,37 @@ def _units(
     )
 
 
-def _maltreatment_in_care(base: _Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
+def _victim_reports(base: _Base, ps: int, pe: int) -> ir.Table:
+    """Victim reports (one row per report and child) dated in [ps, pe + 365].
+
+    Maltreatment in care needs those in P; recurrence's initial reports lie in P and the later
+    ones at most 365 days after them, so nothing outside the window can matter. Both indicators
+    share this one filtered scan of the reports.
+    """
+    r = base.reports
+    victim = r.filter(
+        r.level.isin(VICTIM_LEVELS),
+        _on_or_after(r.report_day, ps),
+        _on_or_before(r.report_day, pe + YEAR_WINDOW),
+    )
+    # The table has a row per maltreatment of the report.
+    return victim.select(
+        "child_id", "report_id", "rd", "inc", "report_day", "county", "office", "circuit"
+    ).distinct()
+
+
+def _maltreatment_in_care(victim: ir.Table, ep: ir.Table, ps: int, pe: int) -> ir.Table:
     eps = ep.filter(~ep.short, ep.r < ep.b18, ep.r <= pe, ep.end >= ps)
     eps = eps.mutate(days=_days_in_period(eps.r, eps.end, ps, pe))
-    rep = base.reports.filter(
-        base.reports.level.isin(VICTIM_LEVELS), base.reports.rd >= ps, base.reports.rd <= pe
-    )
-    rep = rep.select("child_id", "report_id", "rd", "inc").distinct()
+    # ``victim`` reaches a year past P; the "in P" test is a join condition below, not a filter
+    # here, so both indicators share one scan of the reports (Ibis would otherwise push the
+    # filter down and give each indicator its own).
+    rep = victim.select("child_id", "report_id", "rd", "inc").distinct()
     matched = rep.join(
         eps,
         [
             rep.child_id == eps.child_id,
+            rep.rd <= pe,
             (rep.rd - eps.r) >= FIRST_DAYS_EXCLUDED,
             rep.rd < eps.end,
             rep.inc.isnull() | ((rep.inc >= eps.r) & (rep.inc < eps.d_open)),
@@ -308,60 +356,63 @@ def _maltreatment_in_care(base: _Base, ep: ir.Table, ps: int, pe: int) -> ir.Tab
     return denominator.union(numerator)
 
 
-def _recurrence(base: _Base, ps: int, pe: int) -> ir.Table:
-    victim = base.reports.filter(base.reports.level.isin(VICTIM_LEVELS))
-    # One row per report and child: the table has a row per maltreatment of the report.
-    victim = victim.select(
-        "child_id", "report_id", "rd", "inc", "report_day", "county", "office", "circuit"
-    ).distinct()
+def _recurrence(base: _Base, victim: ir.Table, ps: int, pe: int) -> ir.Table:
     in_p = victim.filter(victim.rd >= ps, victim.rd <= pe)
     first = ibis.window(group_by=in_p.child_id, order_by=[in_p.rd, in_p.report_id])
     initial = in_p.mutate(rank=ibis.row_number().over(first)).filter(lambda t: t.rank == 0)
+    later = victim.select(child_id2=victim.child_id, rd2=victim.rd, inc2=victim.inc)
+    # One left join and one aggregate, so the initial reports (a window over the victims) are
+    # computed once.
+    joined = initial.left_join(
+        later,
+        [
+            initial.child_id == later.child_id2,
+            (later.rd2 - initial.rd) > RECURRENCE_MIN_GAP,
+            (later.rd2 - initial.rd) <= YEAR_WINDOW,
+            # The same incident reported again is not a recurrence; a missing incident date
+            # matches nothing.
+            ~(initial.inc.notnull() & later.inc2.notnull() & (initial.inc == later.inc2)),
+        ],
+    )
+    keys = ["child_id", "rd", "report_day", "county", "office", "circuit"]
+    flagged = joined.group_by(keys).aggregate(hits=joined.child_id2.count())
+    # The child's attributes are joined once, at the end (the children table is the largest).
     c = base.children
-    initial = initial.left_join(c, initial.child_id == c.child_id).select(
-        initial.child_id,
-        initial.rd,
-        initial.inc,
-        initial.report_day,
-        initial.county,
-        initial.office,
-        initial.circuit,
+    flagged = flagged.left_join(c, flagged.child_id == c.child_id).select(
+        flagged.rd,
+        flagged.report_day,
+        flagged.county,
+        flagged.office,
+        flagged.circuit,
+        flagged.hits,
         c.dob,
-        dob_n=c.dob_n,
-        race=c.race.fill_null("unknown"),
-        sex=c.sex.fill_null("unknown"),
+        dob_n=c.dob.epoch_days(),
+        race=_race(c),
+        sex=_sex(c),
     )
     # A report dated before the child's birth (a prenatal report) cannot start the cohort.
-    initial = initial.filter(initial.dob_n.isnull() | (initial.rd >= initial.dob_n))
-    later = victim.select(child_id2=victim.child_id, rd2=victim.rd, inc2=victim.inc)
-    hits = (
-        initial.join(
-            later,
-            [
-                initial.child_id == later.child_id2,
-                (later.rd2 - initial.rd) > RECURRENCE_MIN_GAP,
-                (later.rd2 - initial.rd) <= YEAR_WINDOW,
-                # The same incident reported again is not a recurrence; a missing incident date
-                # matches nothing.
-                ~(initial.inc.notnull() & later.inc2.notnull() & (initial.inc == later.inc2)),
-            ],
-        )
-        .select(hit_child=initial.child_id)
-        .distinct()
-    )
-    flagged = initial.left_join(hits, initial.child_id == hits.hit_child)
+    flagged = flagged.filter(flagged.dob_n.isnull() | (flagged.rd >= flagged.dob_n))
     return _units(
         "recurrence",
         flagged,
-        flagged.hit_child.notnull().cast("int64"),
+        (flagged.hits > 0).cast("int64"),
         ibis.literal(1),
         flagged.report_day,
     )
 
 
-def _thv_adjusted_discharge(base: _Base, ep: ir.Table) -> ir.Table:
-    """Add ``d_adj``: discharge moved back to THV start + 30 days after a long trial home visit."""
+def _placements_of_entries(base: _Base, ps: int, pe: int) -> ir.Table:
+    """Placements of episodes that begin in P (all the entry cohorts need), filtered on the
+    removal date so the filter reaches the Parquet scan."""
     p = base.placements
+    return p.filter(_on_or_after(p.removal_day, ps), _on_or_before(p.removal_day, pe))
+
+
+def _thv_adjusted_discharge(base: _Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
+    """Add ``d_adj``: discharge moved back to THV start + 30 days after a long trial home visit.
+
+    ``ep`` holds episodes that begin in P only."""
+    p = _placements_of_entries(base, ps, pe)
     last = p.group_by([p.child_id, p.r]).aggregate(last_start=p.start.max())
     last_row = p.join(
         last, [p.child_id == last.child_id, p.r == last.r, p.start == last.last_start]
@@ -383,7 +434,7 @@ def _permanency_entries(base: _Base, ep: ir.Table, ps: int, pe: int) -> ir.Table
     first = ibis.window(group_by=entries.child_id, order_by=entries.r)
     entries = entries.mutate(rank=ibis.row_number().over(first)).filter(lambda t: t.rank == 0)
     cohort = entries.filter(~entries.short, entries.r < entries.b18)
-    cohort = _thv_adjusted_discharge(base, cohort)
+    cohort = _thv_adjusted_discharge(base, cohort, ps, pe)
     achieved = (
         cohort.reason.isin(PERMANENCY_REASONS)
         & cohort.d.notnull()
@@ -464,7 +515,7 @@ def _reentry(base: _Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
 def _placement_stability(base: _Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
     eps = ep.filter(ep.r >= ps, ep.r <= pe, ~ep.short, ep.r < ep.b18)
     eps = eps.mutate(days=_days_in_period(eps.r, eps.end, ps, pe))
-    p = base.placements
+    p = _placements_of_entries(base, ps, pe)
     # Runaway, trial home visit and temporary stays are not placement settings: moving onto or
     # off them is not a move, so they are dropped before consecutive settings are compared.
     settings = p.filter(
@@ -505,14 +556,15 @@ def _placement_stability(base: _Base, ep: ir.Table, ps: int, pe: int) -> ir.Tabl
     )
 
 
-def unit_tables(tables: Mapping[str, pa.Table], period: Period) -> dict[str, ir.Table]:
+def unit_tables(tables: Tables, period: Period) -> dict[str, ir.Table]:
     """One unit table per indicator for period P (lazy Ibis expressions)."""
     base = _base(tables)
     ep = _episodes_with_child(base)
     ps, pe = day_number(period.start), day_number(period.end)
+    victim = _victim_reports(base, ps, pe)
     return {
-        "maltreatment_in_care": _maltreatment_in_care(base, ep, ps, pe),
-        "recurrence": _recurrence(base, ps, pe),
+        "maltreatment_in_care": _maltreatment_in_care(victim, ep, ps, pe),
+        "recurrence": _recurrence(base, victim, ps, pe),
         "permanency_12_entries": _permanency_entries(base, ep, ps, pe),
         "permanency_12_23": _permanency_in_care(base, ep, ps, pe, period.start, 12, 23),
         "permanency_24_plus": _permanency_in_care(base, ep, ps, pe, period.start, 24, None),

@@ -13,7 +13,8 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
-import pyarrow as pa
+
+from kinfolk.outcomes.engine import Tables, as_table
 
 FOSTER_CARE = (
     "maltreatment_in_care",
@@ -103,24 +104,26 @@ def _share(table: ir.Table, flag: ir.BooleanValue) -> ir.FloatingValue:
     return ibis.cases((rows > 0, flagged / rows.cast("float64")), else_=ibis.null("float64"))
 
 
-def quality_query(tables: Mapping[str, pa.Table], data_through_day: int) -> ir.Table:
+def quality_query(tables: Tables, data_through_day: int) -> ir.Table:
     """One row with a column per check (NULL when there are no records to check)."""
-    children = ibis.memtable(tables["children"])
-    episodes = ibis.memtable(tables["episodes"])
-    placements = ibis.memtable(tables["placements"])
-    reports = ibis.memtable(tables["reports"])
-    c = children.select(
-        cid=children.child_id,
-        dob=children.date_of_birth.epoch_days(),
-        b21=(children.date_of_birth + ibis.interval(years=21)).epoch_days(),
-    )
+    children = as_table(tables["children"])
+    episodes = as_table(tables["episodes"])
+    placements = as_table(tables["placements"])
+    reports = as_table(tables["reports"])
+    # Day numbers and the 21st birthday are computed after the joins, on the joined rows only.
+    c = children.select(cid=children.child_id, born=children.date_of_birth)
     e = episodes.select(
         child_id=episodes.child_id,
         r=episodes.removal_date.epoch_days(),
         d=episodes.discharge_date.epoch_days(),
         reason=episodes.discharge_reason,
     )
-    ec = e.left_join(c, e.child_id == c.cid)
+    ec = e.left_join(c, e.child_id == c.cid).select(
+        e.r,
+        e.d,
+        dob=c.born.epoch_days(),
+        b21=(c.born + ibis.interval(years=21)).epoch_days(),
+    )
     last_day = ec.d.fill_null(data_through_day)
     episode_checks = ec.aggregate(
         dob_after_removal=_share(ec, ec.dob > ec.r),
@@ -135,12 +138,12 @@ def quality_query(tables: Mapping[str, pa.Table], data_through_day: int) -> ir.T
     )
     r = reports.select(
         rid=reports.child_id,
-        rd=reports.report_date.epoch_days(),
+        report_date=reports.report_date,
         victim=reports.maltreatment_level.isin((1, 2)),
     )
     rc = r.left_join(c, r.rid == c.cid)
     report_checks = rc.aggregate(
-        report_before_birth=_share(rc, rc.victim & (rc.rd < rc.dob)),
+        report_before_birth=_share(rc, rc.victim & (rc.report_date < rc.born)),
         report_child_unknown=_share(rc, rc.cid.isnull()),
     )
     placed = placements.select(
