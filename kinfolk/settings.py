@@ -123,6 +123,12 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The person-matching search index (kinfolk.matching.SearchIndex): one SQLite file per
+# database, kept in step by the people services; rebuild with `rebuild_match_index`.
+KINFOLK_MATCH_INDEX = Path(
+    env.str("KINFOLK_MATCH_INDEX", default=str(VAR_DIR / "match-index.sqlite3"))
+)
+
 # --- Auth and sessions ----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

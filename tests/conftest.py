@@ -32,6 +32,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_pg)
 
 
+@pytest.fixture(autouse=True)
+def match_index_path(settings: Any, tmp_path: Any) -> Any:
+    """Each test gets its own person-matching index file, so tests stay independent."""
+    settings.KINFOLK_MATCH_INDEX = tmp_path / "match-index.sqlite3"
+    return settings.KINFOLK_MATCH_INDEX
+
+
 @pytest.fixture
 def org(db: Any) -> dict[str, OrgUnit]:
     from kinfolk.web.management.commands.load_demo import build_org_tree

@@ -152,6 +152,8 @@ class PersonOut(serializers.Serializer):
     hispanic = serializers.CharField()
     tribal_affiliation = serializers.CharField()
     restricted = serializers.BooleanField()
+    status = serializers.CharField()
+    merged_into = serializers.UUIDField(source="merged_into_id", allow_null=True)
     org_unit = OrgUnitRef()
     names = NameOut(many=True, source="names.all")
     identifiers = IdentifierOut(many=True, source="identifiers.all")
@@ -228,6 +230,14 @@ class PersonCreateIn(PersonFieldsIn):
     names = NameIn(many=True, required=False, default=list)
     addresses = AddressIn(many=True, required=False, default=list)
     phones = PhoneIn(many=True, required=False, default=list)
+    # A worker who saw likely matches and confirms this is someone else names them here;
+    # each pair is recorded as confirmed different (and audited) with the reason.
+    different_from = serializers.ListField(
+        child=serializers.UUIDField(), required=False, default=list, max_length=20
+    )
+    confirmation_reason = SafeCharField(
+        max_length=2000, required=False, allow_blank=True, default=""
+    )
 
 
 class PersonUpdateIn(PersonFieldsIn):
@@ -306,15 +316,27 @@ class PersonListApi(APIView):
         data = validated(PersonCreateIn, request.data)
         ssn = data.pop("ssn", "")
         org_unit = data.pop("org_unit")
-        person = services.person_create(
-            user=actor(request),
-            org_unit=org_unit,
-            names=data.pop("names"),
-            addresses=data.pop("addresses"),
-            phones=data.pop("phones"),
-            identifiers=[{"kind": "ssn", "value": ssn}] if ssn else [],
-            values=data,
-        )
+        different_from = data.pop("different_from")
+        confirmation_reason = data.pop("confirmation_reason")
+        related = {
+            "names": data.pop("names"),
+            "addresses": data.pop("addresses"),
+            "phones": data.pop("phones"),
+            "identifiers": [{"kind": "ssn", "value": ssn}] if ssn else [],
+        }
+        if different_from:
+            person = services.person_create_confirmed_new(
+                user=actor(request),
+                org_unit=org_unit,
+                values=data,
+                different_from=different_from,
+                reason=confirmation_reason,
+                **related,
+            )
+        else:
+            person = services.person_create(
+                user=actor(request), org_unit=org_unit, values=data, **related
+            )
         return _person_response(_reload(actor(request), person.pk), status=201)
 
 
@@ -498,3 +520,99 @@ class HouseholdDetailApi(APIView):
     def get(self, request: Request, household_id: str) -> Response:
         household = selectors.household_get(user=actor(request), household_id=household_id)
         return Response(HouseholdOut(household).data, headers={"ETag": etag(household.version)})
+
+
+# --- Possible duplicates, merge and unmerge ----------------------------------------------------
+
+
+class DuplicatePersonOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    date_of_birth = serializers.DateField(allow_null=True)
+
+
+class DuplicateOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    person_a = DuplicatePersonOut()
+    person_b = DuplicatePersonOut()
+    probability = serializers.FloatField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    status = serializers.CharField()
+
+
+class MergeIn(StrictSerializer):
+    survivor = serializers.UUIDField()
+    merged = serializers.UUIDField()
+    reason = SafeCharField(min_length=3, max_length=2000)
+
+
+class UnmergeIn(StrictSerializer):
+    reason = SafeCharField(min_length=3, max_length=2000)
+
+
+class MergeOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    survivor = serializers.UUIDField(source="survivor_id")
+    merged = serializers.UUIDField(source="merged_id")
+    reason = serializers.CharField()
+    moved = serializers.SerializerMethodField()
+    kept = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    undone_at = serializers.DateTimeField(allow_null=True)
+
+    def get_moved(self, merge: Any) -> int:
+        return len(merge.moved)
+
+    def get_kept(self, merge: Any) -> int:
+        return len(merge.kept)
+
+
+class DuplicateListApi(APIView):
+    @extend_schema(
+        operation_id="persons_duplicates",
+        responses={200: DuplicateOut(many=True), **ERRORS},
+        description="Possible duplicate pairs to review (needs person.merge).",
+    )
+    def get(self, request: Request) -> Response:
+        pairs = selectors.duplicate_list(user=actor(request))
+        return Response(DuplicateOut(pairs, many=True).data)
+
+
+class MergeListApi(APIView):
+    @extend_schema(
+        operation_id="persons_merges_list", responses={200: MergeOut(many=True), **ERRORS}
+    )
+    def get(self, request: Request) -> Response:
+        return Response(MergeOut(selectors.merge_list(user=actor(request)), many=True).data)
+
+    @extend_schema(
+        operation_id="persons_merges_create",
+        request=MergeIn,
+        responses={201: MergeOut, **ERRORS},
+        description="Merge ``merged`` into ``survivor``: every link moves; nothing is deleted.",
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(MergeIn, request.data)
+        merge = services.person_merge(
+            user=actor(request),
+            survivor_id=data["survivor"],
+            merged_id=data["merged"],
+            reason=data["reason"],
+        )
+        return Response(MergeOut(merge).data, status=201)
+
+
+class UnmergeApi(APIView):
+    @extend_schema(
+        operation_id="persons_merges_unmerge",
+        request=UnmergeIn,
+        responses={200: MergeOut, **ERRORS},
+        description="Undo a merge: the links it moved go back and the record is active again.",
+    )
+    def post(self, request: Request, merge_id: str) -> Response:
+        data = validated(UnmergeIn, request.data)
+        merge = services.person_unmerge(
+            user=actor(request), merge_id=merge_id, reason=data["reason"]
+        )
+        return Response(MergeOut(merge).data)

@@ -46,6 +46,11 @@ RACE_FIELDS = (
 )
 
 
+class PersonStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    MERGED = "merged", "Merged into another record"
+
+
 class Person(ScopedRecord):
     """One human being in the registry: a child, parent, relative, caregiver..."""
 
@@ -69,6 +74,12 @@ class Person(ScopedRecord):
     race_declined = models.BooleanField("Race declined", default=False)
     hispanic = models.CharField(max_length=1, choices=Hispanic.choices, default=Hispanic.UNKNOWN)
     tribal_affiliation = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=16, choices=PersonStatus.choices, default="active")
+    # Set when a data steward merged this record into another; the record is kept so an
+    # unmerge can restore it and its history stays readable.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
+    )
     # Normalised search keys, kept in step by the services (see people.search).
     search_first = models.CharField(max_length=100, blank=True, editable=False)
     search_last = models.CharField(max_length=100, blank=True, editable=False)
@@ -259,3 +270,64 @@ class Relationship(BaseModel):
                 fields=["person", "related", "kind"], name="unique_relationship"
             ),
         ]
+
+
+class PossibleDuplicate(BaseModel):
+    """Two records that may be one person, for a data steward to merge or set apart.
+
+    ``person_a`` is the one with the smaller id, so a pair is stored once.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "To review"
+        CONFIRMED_DIFFERENT = "confirmed_different", "Confirmed different people"
+        MERGED = "merged", "Merged"
+
+    person_a = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    person_b = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    probability = models.FloatField()
+    reasons = models.JSONField(default=list)
+    source = models.CharField(max_length=32, default="dedupe")
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.OPEN)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-probability", "person_a_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["person_a", "person_b"], name="one_duplicate_pair"),
+            models.CheckConstraint(
+                condition=~models.Q(person_a=models.F("person_b")), name="duplicate_not_self"
+            ),
+        ]
+
+
+class PersonMerge(BaseModel):
+    """One merge: which record survived, which was merged, and every link it moved.
+
+    ``moved`` lists ``{"model": app_label.model, "field": name, "pk": id}`` for each row
+    re-pointed from the merged record to the survivor (and ``assignment`` rows by id), so
+    an unmerge puts back exactly those rows and no others.
+    """
+
+    survivor = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    merged = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    moved = models.JSONField(default=list)
+    kept = models.JSONField(default=list)
+    pair_status = models.CharField(max_length=24, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        "core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    undo_reason = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    @property
+    def active(self) -> bool:
+        return self.undone_at is None

@@ -13,8 +13,18 @@ from django.db.models import Prefetch, Q, QuerySet
 from kinfolk.core import access, audit, crypto
 from kinfolk.core.errors import AccessDenied
 from kinfolk.core.models import User
-from kinfolk.people import search
-from kinfolk.people.models import Household, Identifier, Person, PersonName
+from kinfolk.matching import PersonRecord, SearchIndex
+from kinfolk.matching.index import IndexFormatError
+from kinfolk.people import matchindex, search
+from kinfolk.people.explain import explain_score
+from kinfolk.people.models import (
+    Household,
+    Identifier,
+    Person,
+    PersonMerge,
+    PersonName,
+    PossibleDuplicate,
+)
 
 MAX_CANDIDATES = 400
 _DIGITS = re.compile(r"\D")
@@ -71,14 +81,85 @@ def _base(user: User, action: str) -> QuerySet[Person]:
     return access.visible(user, action, Person.objects.all())
 
 
-def person_search(*, user: User, query: SearchQuery, limit: int = 25) -> list[SearchResult]:
-    """Typo-tolerant search. Candidates come from indexed keys; ``search.score`` ranks them.
+# Below this probability an index candidate is not shown (unless an identifier matched).
+MIN_PROBABILITY = 0.05
+# How many index candidates are fetched before the access filter narrows them.
+INDEX_CANDIDATES = 200
+_SEX_CODES = {"1": "M", "2": "F"}
 
-    One ``search`` audit row records who searched and which records were shown.
-    """
-    access.require_permission(user, "person.search")
-    if query.empty:
-        return []
+
+def _identifier_matches(query: SearchQuery) -> set[Any]:
+    digits = _DIGITS.sub("", query.identifier)
+    if len(digits) == 9:
+        return set(
+            Identifier.objects.filter(digest=crypto.digest(f"ssn:{digits}")).values_list(
+                "person_id", flat=True
+            )
+        )
+    if len(digits) == 4:
+        return set(Identifier.objects.filter(last4=digits).values_list("person_id", flat=True))
+    return set()
+
+
+def _candidates_query(user: User, query: SearchQuery, ids: Any) -> QuerySet[Person]:
+    qs = _base(user, "person.search").filter(pk__in=ids)
+    if query.sex in {"1", "2"}:
+        qs = qs.filter(sex__in=[query.sex, "9"])
+    qs = qs.filter(merged_into__isnull=True)
+    return qs.select_related("org_unit").prefetch_related(
+        "names", Prefetch("identifiers", queryset=Identifier.objects.all())
+    )
+
+
+def _index_search(user: User, query: SearchQuery, index: SearchIndex) -> list[SearchResult]:
+    """Ranked by the matching index's probability; the access filter runs in the query."""
+    first, last = query.split_name()
+    digits = _DIGITS.sub("", query.identifier)
+    record = PersonRecord(
+        record_id="",
+        first_name=first,
+        last_name=last,
+        date_of_birth=query.date_of_birth,
+        sex=_SEX_CODES.get(query.sex, ""),
+        ssn=digits if len(digits) in (4, 9) else "",
+    )
+    best: dict[str, tuple[float, list[str], bool]] = {}
+    for candidate in index.search(record, limit=INDEX_CANDIDATES):
+        person_id = matchindex.person_id_of(candidate.record_id)
+        is_alias = person_id != candidate.record_id
+        if person_id not in best or candidate.probability > best[person_id][0]:
+            best[person_id] = (candidate.probability, explain_score(candidate.score), is_alias)
+    matched = {str(pk) for pk in _identifier_matches(query)}
+    # The database keys still nominate candidates (a surname alone, say, is too little for
+    # the index's blocking keys); the index then scores them like the others.
+    plain = {str(r.person.pk): r for r in _db_search(user, query)}
+    for person_id in (matched | set(plain)) - set(best):
+        score = index.score(record, person_id)
+        if score is not None:
+            best[person_id] = (score.probability, explain_score(score), False)
+        elif person_id in plain:
+            best[person_id] = (plain[person_id].score, plain[person_id].reasons, False)
+        else:
+            best[person_id] = (0.0, [], False)
+    wanted = [
+        pid
+        for pid, (p, _, _) in best.items()
+        if p >= MIN_PROBABILITY or pid in matched or pid in plain
+    ]
+    results: list[SearchResult] = []
+    for person in _candidates_query(user, query, wanted):
+        probability, reasons, is_alias = best[str(person.pk)]
+        if is_alias:
+            reasons = [*reasons, "known by another name"]
+        if str(person.pk) in matched:
+            probability = max(probability, 0.99)
+            reasons = ["identifier matches", *reasons]
+        results.append(SearchResult(person, round(probability, 4), reasons))
+    return results
+
+
+def _db_search(user: User, query: SearchQuery) -> list[SearchResult]:
+    """The plain database-key search, used while the matching index is missing or empty."""
     first, last = query.split_name()
     q_first, q_last = search.normalise(first), search.normalise(last)
     last_key = search.phonetic(last)
@@ -95,27 +176,13 @@ def person_search(*, user: User, query: SearchQuery, limit: int = 25) -> list[Se
         )
     if query.date_of_birth:
         blocks |= Q(date_of_birth=query.date_of_birth)
-    matched_ids: set[Any] = set()
-    digits = _DIGITS.sub("", query.identifier)
-    if len(digits) == 9:
-        matched_ids = set(
-            Identifier.objects.filter(digest=crypto.digest(f"ssn:{digits}")).values_list(
-                "person_id", flat=True
-            )
-        )
+    matched_ids = _identifier_matches(query)
+    if matched_ids:
         blocks |= Q(pk__in=list(matched_ids))
-    elif len(digits) == 4:
-        matched_ids = set(
-            Identifier.objects.filter(last4=digits).values_list("person_id", flat=True)
-        )
-        blocks |= Q(pk__in=list(matched_ids))
-    qs = _base(user, "person.search").filter(blocks)
-    if query.sex in {"1", "2"}:
-        qs = qs.filter(sex__in=[query.sex, "9"])
     candidates = list(
-        qs.select_related("org_unit")
-        .prefetch_related("names", Prefetch("identifiers", queryset=Identifier.objects.all()))
-        .distinct()[:MAX_CANDIDATES]
+        _candidates_query(user, query, Person.objects.filter(blocks).values("pk")).distinct()[
+            :MAX_CANDIDATES
+        ]
     )
     results: list[SearchResult] = []
     for person in candidates:
@@ -144,6 +211,29 @@ def person_search(*, user: User, query: SearchQuery, limit: int = 25) -> list[Se
                 )
         if best.value >= 0.6 or person.pk in matched_ids:
             results.append(SearchResult(person, best.value, best.reasons))
+    return results
+
+
+def person_search(*, user: User, query: SearchQuery, limit: int = 25) -> list[SearchResult]:
+    """Typo-tolerant search: the matching index ranks, the access policy filters in the query.
+
+    ``score`` is the index's match probability and ``reasons`` its explanation. While the
+    index is missing or empty (a database loaded without ``rebuild_match_index``) the
+    plain database-key search answers instead. One ``search`` audit row records who
+    searched and which records were shown.
+    """
+    access.require_permission(user, "person.search")
+    if query.empty:
+        return []
+    try:
+        index = matchindex.get_index(create=False)
+    except IndexFormatError:
+        # Built by another version of the matcher: answer from the database until rebuilt.
+        index = None
+    if index is not None and len(index) > 0:
+        results = _index_search(user, query, index)
+    else:
+        results = _db_search(user, query)
     results.sort(
         key=lambda r: (-r.score, r.person.last_name, r.person.first_name, str(r.person.pk))
     )
@@ -224,3 +314,36 @@ def person_for_break_glass(*, user: User, person_id: Any) -> Person:
 def household_get(*, user: User, household_id: Any) -> Household:
     qs = Household.objects.select_related("org_unit").prefetch_related("members")
     return access.access_record_by_id(user, Household, household_id, "person.view", queryset=qs)
+
+
+def duplicate_list(*, user: User, limit: int = 200) -> list[PossibleDuplicate]:
+    """Open possible-duplicate pairs whose two records the user may merge, likeliest first."""
+    access.require_permission(user, "person.merge")
+    mergeable = _base(user, "person.merge").filter(merged_into__isnull=True).values("pk")
+    pairs = list(
+        PossibleDuplicate.objects.filter(
+            status=PossibleDuplicate.Status.OPEN,
+            person_a__in=mergeable,
+            person_b__in=mergeable,
+        )
+        .select_related("person_a", "person_b")
+        .order_by("-probability", "person_a_id", "person_b_id")[:limit]
+    )
+    audit.record(
+        user=user,
+        action="view",
+        record_type="person",
+        detail={"duplicates": [[str(p.person_a_id), str(p.person_b_id)] for p in pairs]},
+    )
+    return pairs
+
+
+def merge_list(*, user: User, limit: int = 50) -> list[PersonMerge]:
+    """Recent merges of records the user may merge (both of them), newest first."""
+    access.require_permission(user, "person.merge")
+    mergeable = _base(user, "person.merge").values("pk")
+    return list(
+        PersonMerge.objects.filter(survivor__in=mergeable, merged__in=mergeable).select_related(
+            "survivor", "merged"
+        )[:limit]
+    )

@@ -7,21 +7,31 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.apps import apps
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import ForeignObjectRel, Q
 from django.utils import timezone
+from simple_history.models import HistoricalChanges
 
 from kinfolk.core import access, audit, crypto
 from kinfolk.core.errors import AccessDenied, Forbidden, ValidationFailed
-from kinfolk.core.models import OrgUnit, User
+from kinfolk.core.models import Assignment, OrgUnit, User
 from kinfolk.core.services import apply_changes
+from kinfolk.matching import dedupe, score_pair
+from kinfolk.people.explain import explain_score
+from kinfolk.people.matchindex import alias_record_id, records_for, reindex_on_commit
 from kinfolk.people.models import (
     Address,
     Household,
     HouseholdMember,
     Identifier,
     Person,
+    PersonMerge,
     PersonName,
+    PersonStatus,
     Phone,
+    PossibleDuplicate,
     Relationship,
 )
 from kinfolk.people.search import keys_for
@@ -116,6 +126,7 @@ def person_create(
             "phones": len(phones),
         },
     )
+    reindex_on_commit(person.pk)
     return person
 
 
@@ -180,13 +191,15 @@ def person_update(
             "search_first_key": keys.first_key,
             "search_last_key": keys.last_key,
         }
-    return apply_changes(
+    updated = apply_changes(
         instance=person,
         changes=changes,
         user=user,
         expected_version=expected_version,
         record_type="person",
     )
+    reindex_on_commit(person.pk)
+    return updated
 
 
 @transaction.atomic
@@ -200,6 +213,7 @@ def person_identifier_set(*, user: User, person_id: Any, kind: str, value: str) 
         record_id=person.pk,
         fields=[f"identifier:{kind}"],
     )
+    reindex_on_commit(person.pk)
     return ident
 
 
@@ -215,6 +229,7 @@ def person_name_add(*, user: User, person_id: Any, data: Mapping[str, Any]) -> P
         fields=["names"],
         detail={"name_id": str(name.pk)},
     )
+    reindex_on_commit(person.pk)
     return name
 
 
@@ -251,6 +266,7 @@ def person_address_add(
         fields=["addresses"],
         detail={"address_id": str(address.pk)},
     )
+    reindex_on_commit(person.pk)
     return address
 
 
@@ -263,6 +279,7 @@ def person_phone_add(*, user: User, person_id: Any, number: str, kind: str) -> P
     audit.record(
         user=user, action="update", record_type="person", record_id=person.pk, fields=["phones"]
     )
+    reindex_on_commit(person.pk)
     return phone
 
 
@@ -347,3 +364,343 @@ def household_create_from_ids(
     if len({p.pk for p, _ in people}) != len(people):
         raise ValidationFailed("A person is listed twice.", fields={"members": ["Listed twice."]})
     return household_create(user=user, org_unit=org_unit, label=label, members=people)
+
+
+# --- Possible duplicates, merge and unmerge ----------------------------------------------------
+
+
+def _ordered_pair(a: Person, b: Person) -> tuple[Person, Person]:
+    return (a, b) if str(a.pk) < str(b.pk) else (b, a)
+
+
+def _pair_for(a: Person, b: Person) -> PossibleDuplicate | None:
+    first, second = _ordered_pair(a, b)
+    return PossibleDuplicate.objects.filter(person_a=first, person_b=second).first()
+
+
+def duplicate_pair_record(
+    *,
+    a: Person,
+    b: Person,
+    probability: float,
+    reasons: Sequence[str],
+    source: str = "dedupe",
+    user: User | None = None,
+) -> PossibleDuplicate | None:
+    """Queue a pair for review; a pair already decided (different, merged) is left alone."""
+    if a.pk == b.pk:
+        return None
+    existing = _pair_for(a, b)
+    if existing is not None:
+        if existing.status != PossibleDuplicate.Status.OPEN:
+            return existing
+        existing.probability = probability
+        existing.reasons = list(reasons)
+        existing.version += 1
+        existing.updated_by = user
+        existing.updated_at = timezone.now()
+        existing.save(
+            update_fields=["probability", "reasons", "version", "updated_by", "updated_at"]
+        )
+        return existing
+    first, second = _ordered_pair(a, b)
+    return PossibleDuplicate.objects.create(
+        person_a=first,
+        person_b=second,
+        probability=probability,
+        reasons=list(reasons),
+        source=source,
+        created_by=user,
+        updated_by=user,
+    )
+
+
+@transaction.atomic
+def duplicate_confirm_different(
+    *, user: User, person_id: Any, other_id: Any, reason: str = "", probability: float = 0.0
+) -> PossibleDuplicate:
+    """A worker confirms two records are different people; the pair leaves the queue for good.
+
+    Called when a worker creates a person despite a likely match, and from the steward's
+    queue. Both records must be visible to the user.
+    """
+    access.require_permission(user, "person.create")
+    person = access.access_record_by_id(user, Person, person_id, "person.view", audit_view=False)
+    other = access.access_record_by_id(user, Person, other_id, "person.view", audit_view=False)
+    if person.pk == other.pk:
+        raise ValidationFailed(
+            "A record cannot differ from itself.", fields={"other": ["Choose another person."]}
+        )
+    pair = duplicate_pair_record(
+        a=person, b=other, probability=probability, reasons=[], source="confirmation", user=user
+    )
+    assert pair is not None  # noqa: S101 - the two differ
+    pair.status = PossibleDuplicate.Status.CONFIRMED_DIFFERENT
+    pair.decided_at = timezone.now()
+    pair.updated_by = user
+    pair.version += 1
+    pair._change_reason = reason[:100] or "confirmed different"  # type: ignore[attr-defined]
+    pair.save(update_fields=["status", "decided_at", "updated_by", "version"])
+    audit.record(
+        user=user,
+        action="update",
+        record_type="person",
+        record_id=person.pk,
+        fields=["possible_duplicates"],
+        detail={"confirmed_different_from": str(other.pk), "pair": str(pair.pk)},
+        reason=reason,
+    )
+    return pair
+
+
+@transaction.atomic
+def person_create_confirmed_new(
+    *,
+    user: User,
+    org_unit: OrgUnit,
+    values: Mapping[str, Any],
+    different_from: Sequence[Any],
+    reason: str = "",
+    **related: Any,
+) -> Person:
+    """Create a person the worker confirmed is none of ``different_from`` (recorded per pair)."""
+    if not reason.strip():
+        raise ValidationFailed(
+            "Say why this is a different person.", fields={"reason": ["This field is required."]}
+        )
+    person = person_create(user=user, org_unit=org_unit, values=values, **related)
+    for other_id in different_from:
+        duplicate_confirm_different(
+            user=user, person_id=person.pk, other_id=other_id, reason=reason
+        )
+    return person
+
+
+def _links_to_person() -> list[tuple[type[models.Model], str]]:
+    """Every (model, field) that points at a person, in any app, except history and merges.
+
+    Found from the model registry, so people needs no import of the apps above it and a
+    new link (a case member, a placement) is carried by a merge without a change here.
+    """
+    links: list[tuple[type[models.Model], str]] = []
+    for rel in Person._meta.get_fields(include_hidden=True):
+        if not isinstance(rel, ForeignObjectRel) or rel.many_to_many:
+            continue
+        model = rel.related_model
+        if not isinstance(model, type) or not issubclass(model, models.Model):
+            continue
+        if model in (Person, PossibleDuplicate, PersonMerge) or issubclass(
+            model, HistoricalChanges
+        ):
+            continue
+        links.append((model, rel.field.name))
+    links.sort(key=lambda link: (link[0]._meta.label, link[1]))
+    return links
+
+
+def _person_for_merge(user: User, person_id: Any) -> Person:
+    return access.access_record_by_id(
+        user, Person, person_id, "person.merge", audit_view=False, for_update=True
+    )
+
+
+def _bump(person: Person, user: User, reason: str, fields: Sequence[str]) -> None:
+    person.version += 1
+    person.updated_by = user
+    person.updated_at = timezone.now()
+    person._change_reason = reason  # type: ignore[attr-defined]
+    person.save(update_fields=[*fields, "version", "updated_by", "updated_at"])
+
+
+@transaction.atomic
+def person_merge(*, user: User, survivor_id: Any, merged_id: Any, reason: str) -> PersonMerge:
+    """Merge one record into another: every link moves to the survivor; nothing is deleted.
+
+    Both records must be in the user's scope for ``person.merge`` (a restricted record
+    needs the user's grant). A link that cannot move (the same SSN on both, a
+    relationship between the two) stays on the merged record and is listed in ``kept``.
+    """
+    access.require_permission(user, "person.merge")
+    errors: dict[str, list[str]] = {}
+    if not (reason or "").strip():
+        errors["reason"] = ["This field is required."]
+    if str(survivor_id) == str(merged_id):
+        errors["merged"] = ["A record cannot be merged into itself."]
+    if errors:
+        raise ValidationFailed("Some fields are not valid.", fields=errors)
+    survivor = _person_for_merge(user, survivor_id)
+    merged = _person_for_merge(user, merged_id)
+    for field_name, person in (("survivor", survivor), ("merged", merged)):
+        if person.merged_into_id is not None:
+            errors[field_name] = ["This record was already merged into another."]
+    mine = {i.kind: i.digest for i in survivor.identifiers.all()}
+    for ident in merged.identifiers.all():
+        if ident.kind in mine and mine[ident.kind] != ident.digest:
+            errors["merged"] = [f"Their {ident.get_kind_display()} differs: not the same person."]
+    if errors:
+        raise ValidationFailed("These records cannot be merged.", fields=errors)
+    moved: list[dict[str, str]] = []
+    kept: list[dict[str, str]] = []
+    names_before = [str(pk) for pk in merged.names.values_list("pk", flat=True)]
+    for model, field_name in _links_to_person():
+        for pk in model._default_manager.filter(**{field_name: merged}).values_list(
+            "pk", flat=True
+        ):
+            entry = {"model": model._meta.label_lower, "field": field_name, "pk": str(pk)}
+            try:
+                with transaction.atomic():
+                    model._default_manager.filter(pk=pk).update(**{field_name: survivor})
+                moved.append(entry)
+            except IntegrityError:
+                kept.append(entry)
+    for assignment_pk in Assignment.objects.filter(
+        record_type="person", record_id=merged.pk
+    ).values_list("pk", flat=True):
+        Assignment.objects.filter(pk=assignment_pk).update(record_id=survivor.pk)
+        moved.append({"model": "core.assignment", "field": "record_id", "pk": str(assignment_pk)})
+    pair = _pair_for(survivor, merged)
+    merge = PersonMerge.objects.create(
+        survivor=survivor,
+        merged=merged,
+        reason=reason,
+        moved=moved,
+        kept=kept,
+        pair_status=pair.status if pair else "",
+        created_by=user,
+        updated_by=user,
+    )
+    if pair is not None:
+        pair.status = PossibleDuplicate.Status.MERGED
+        pair.decided_at = timezone.now()
+        pair.version += 1
+        pair.updated_by = user
+        pair.save(update_fields=["status", "decided_at", "version", "updated_by"])
+    merged.status = PersonStatus.MERGED
+    merged.merged_into = survivor
+    _bump(merged, user, "merge", ["status", "merged_into"])
+    _bump(survivor, user, "merge", [])
+    for person, role in ((survivor, "survivor"), (merged, "merged")):
+        audit.record(
+            user=user,
+            action="merge",
+            record_type="person",
+            record_id=person.pk,
+            detail={
+                "merge": str(merge.pk),
+                "role": role,
+                "survivor": str(survivor.pk),
+                "merged": str(merged.pk),
+                "moved": len(moved),
+                "kept": len(kept),
+            },
+            reason=reason,
+        )
+    reindex_on_commit(
+        survivor.pk,
+        merged.pk,
+        drop=[alias_record_id(merged.pk, name_pk) for name_pk in names_before],
+    )
+    return merge
+
+
+@transaction.atomic
+def person_unmerge(*, user: User, merge_id: Any, reason: str) -> PersonMerge:
+    """Undo a merge: the rows it moved point at the merged record again, which is active again.
+
+    Only the rows the merge moved go back; links added to the survivor since stay with it.
+    A later merge involving either record must be undone first.
+    """
+    access.require_permission(user, "person.merge")
+    if not (reason or "").strip():
+        raise ValidationFailed(
+            "Some fields are not valid.", fields={"reason": ["This field is required."]}
+        )
+    try:
+        merge = PersonMerge.objects.select_for_update().get(pk=merge_id)
+    except (PersonMerge.DoesNotExist, ValueError, DjangoValidationError):
+        raise AccessDenied() from None
+    survivor = _person_for_merge(user, merge.survivor_id)
+    merged = _person_for_merge(user, merge.merged_id)
+    if merge.undone_at is not None:
+        raise ValidationFailed(
+            "This merge was already undone.", fields={"merge": ["Already undone."]}
+        )
+    later = PersonMerge.objects.filter(
+        Q(survivor__in=[survivor, merged]) | Q(merged__in=[survivor, merged]),
+        created_at__gt=merge.created_at,
+        undone_at__isnull=True,
+    ).exclude(pk=merge.pk)
+    if later.exists():
+        raise ValidationFailed(
+            "A later merge involves these records; undo it first.",
+            fields={"merge": ["Undo the later merge first."]},
+        )
+    for entry in reversed(merge.moved):
+        if entry["model"] == "core.assignment":
+            Assignment.objects.filter(pk=entry["pk"]).update(record_id=merged.pk)
+            continue
+        model = apps.get_model(entry["model"])
+        model._default_manager.filter(pk=entry["pk"]).update(**{entry["field"]: merged})
+    pair = _pair_for(survivor, merged)
+    if pair is not None and merge.pair_status:
+        pair.status = merge.pair_status
+        pair.decided_at = (
+            None if merge.pair_status == PossibleDuplicate.Status.OPEN else pair.decided_at
+        )
+        pair.version += 1
+        pair.updated_by = user
+        pair.save(update_fields=["status", "decided_at", "version", "updated_by"])
+    merge.undone_at = timezone.now()
+    merge.undone_by = user
+    merge.undo_reason = reason
+    merge.version += 1
+    merge.updated_by = user
+    merge.save(update_fields=["undone_at", "undone_by", "undo_reason", "version", "updated_by"])
+    merged.status = PersonStatus.ACTIVE
+    merged.merged_into = None
+    _bump(merged, user, "unmerge", ["status", "merged_into"])
+    _bump(survivor, user, "unmerge", [])
+    moved_names = [e["pk"] for e in merge.moved if e["model"] == "people.personname"]
+    for person, role in ((survivor, "survivor"), (merged, "merged")):
+        audit.record(
+            user=user,
+            action="unmerge",
+            record_type="person",
+            record_id=person.pk,
+            detail={"merge": str(merge.pk), "role": role, "restored": len(merge.moved)},
+            reason=reason,
+        )
+    reindex_on_commit(
+        survivor.pk,
+        merged.pk,
+        drop=[alias_record_id(survivor.pk, name_pk) for name_pk in moved_names],
+    )
+    return merge
+
+
+def duplicates_find(*, threshold: float = 0.5) -> int:
+    """Run de-duplication over the active registry and queue the pairs found for review.
+
+    Pairs the matcher kept apart by a guard (possible twins) are queued too: a steward
+    decides. Returns how many pairs are queued or refreshed.
+    """
+    people = list(
+        Person.objects.filter(merged_into__isnull=True).prefetch_related(
+            "names", "identifiers", "addresses", "phones"
+        )
+    )
+    by_id = {str(p.pk): p for p in people}
+    records = {str(p.pk): next(records_for(p)) for p in people}
+    result = dedupe(list(records.values()), min_pair_probability=threshold)
+    count = 0
+    with transaction.atomic():
+        for pair in [*result.pairs, *result.review]:
+            score = score_pair(records[pair.left_id], records[pair.right_id], model=result.model)
+            queued = duplicate_pair_record(
+                a=by_id[pair.left_id],
+                b=by_id[pair.right_id],
+                probability=pair.probability,
+                reasons=explain_score(score),
+            )
+            count += queued is not None
+    return count

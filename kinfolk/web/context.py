@@ -14,6 +14,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     links = [("web:home", "Home")]
     if "person.search" in perms:
         links.append(("web:people", "People"))
+    if "person.merge" in perms:
+        links.append(("web:person-duplicates", "Duplicates"))
     if "report.create" in perms:
         links.append(("intake:new", "New report"))
     if "report.approve" in perms or "report.assign" in perms:

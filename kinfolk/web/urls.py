@@ -9,6 +9,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("people/", views.people, name="people"),
     path("people/new/", views.person_new, name="person-new"),
+    path("people/duplicates/", views.person_duplicates, name="person-duplicates"),
     path("people/<str:person_id>/", views.person_detail, name="person"),
     path("people/<str:person_id>/edit/", views.person_edit, name="person-edit"),
     path(

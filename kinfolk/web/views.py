@@ -426,3 +426,52 @@ def break_glass_review(request: HttpRequest, break_glass_id: int) -> HttpRespons
     else:
         messages.success(request, "Marked as reviewed.")
     return redirect("web:audit")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_duplicates(request: HttpRequest) -> HttpResponse:
+    """The data steward's queue: possible duplicate pairs to merge or set apart; recent merges."""
+    user = actor(request)
+    if not access.has_permission(user, "person.merge"):
+        return render(request, "web/403.html", status=403)
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        reason = request.POST.get("reason", "")
+        try:
+            if action == "merge":
+                services.person_merge(
+                    user=user,
+                    survivor_id=request.POST.get("survivor", ""),
+                    merged_id=request.POST.get("merged", ""),
+                    reason=reason,
+                )
+                messages.success(request, "Records merged. The merge can be undone below.")
+            elif action == "different":
+                services.duplicate_confirm_different(
+                    user=user,
+                    person_id=request.POST.get("survivor", ""),
+                    other_id=request.POST.get("merged", ""),
+                    reason=reason,
+                )
+                messages.success(request, "Recorded as different people.")
+            elif action == "unmerge":
+                services.person_unmerge(
+                    user=user, merge_id=request.POST.get("merge", ""), reason=reason
+                )
+                messages.success(request, "Merge undone.")
+            else:
+                errors = {"action": ["Choose merge, different or unmerge."]}
+            if not errors:
+                return redirect("web:person-duplicates")
+        except ApplicationError as exc:
+            errors = exc.fields or {"__all__": [exc.message]}
+            status = exc.status
+    context = {
+        "pairs": selectors.duplicate_list(user=user),
+        "merges": selectors.merge_list(user=user),
+        "errors": errors,
+    }
+    return render(request, "web/duplicates.html", context, status=status)

@@ -9,6 +9,7 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -419,6 +420,7 @@ class Command(BaseCommand):
                     f"Demo county loaded: {len(USERS)} users, {n} people, {reports} reports."
                 )
             )
+        call_command("rebuild_match_index", stdout=self.stdout)
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
         for username, _, role, unit, _ in USERS:
             self.stdout.write(f"  {username:<20} {role:<24} {unit or '(partner organisation)'}")

@@ -1,0 +1,158 @@
+"""The registry's person-matching index: one ``kinfolk.matching.SearchIndex`` file per database.
+
+Each person is one index record (record id = the person's id) plus one per other name
+they are known by (``<person id>:<name id>``), so an alias or former name is found like
+the main one. Only the last four digits of an SSN go into the index: the file sits
+outside the database and its encryption at rest, and a full number is matched in the
+database by its digest instead.
+
+The services call ``reindex_on_commit`` so the index changes only once the change is
+committed; ``rebuild`` fills it from the database.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from kinfolk.matching import PersonRecord, SearchIndex
+from kinfolk.people.models import Identifier, Person
+
+_SEX = {"1": "M", "2": "F"}
+_lock = threading.Lock()
+_open: SearchIndex | None = None
+
+
+def index_path() -> Path:
+    return Path(settings.KINFOLK_MATCH_INDEX)
+
+
+def get_index(*, create: bool = True) -> SearchIndex | None:
+    """The index for the configured path (one shared instance); None if absent and not created.
+
+    Raises ``IndexFormatError`` for a file built by an incompatible version of the matcher.
+    """
+    global _open
+    path = index_path()
+    with _lock:
+        if _open is not None and _open.path == str(path) and path.exists():
+            return _open
+        if _open is not None:
+            _open.close()
+            _open = None
+        if not create and not path.exists():
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _open = SearchIndex(path)
+        return _open
+
+
+def close_index() -> None:
+    """Close the shared index (it reopens on next use), e.g. before replacing its file."""
+    with _lock:
+        close_index_locked()
+
+
+def close_index_locked() -> None:
+    global _open
+    if _open is not None:
+        _open.close()
+        _open = None
+
+
+def alias_record_id(person_id: Any, name_id: Any) -> str:
+    return f"{person_id}:{name_id}"
+
+
+def person_id_of(record_id: str) -> str:
+    return record_id.split(":", 1)[0]
+
+
+def records_for(person: Person) -> Iterator[PersonRecord]:
+    """The index records of one person: their own name, then each other name."""
+    ssn = next((i.last4 for i in person.identifiers.all() if i.kind == Identifier.Kind.SSN), "")
+    current = [a for a in person.addresses.all() if a.valid_to is None]
+    address = max(current, key=lambda a: str(a.valid_from or ""), default=None)
+    phone = next(iter(sorted(person.phones.all(), key=lambda p: p.created_at)), None)
+    base = PersonRecord(
+        record_id=str(person.pk),
+        first_name=person.first_name,
+        middle_name=person.middle_name,
+        last_name=person.last_name,
+        date_of_birth=person.date_of_birth,
+        sex=_SEX.get(person.sex, ""),
+        ssn=ssn,
+        street=address.street if address else "",
+        city=address.city if address else "",
+        state=address.state if address else "",
+        postcode=address.postcode if address else "",
+        phone=phone.number if phone else "",
+    )
+    yield base
+    for name in person.names.all():
+        yield replace(
+            base,
+            record_id=alias_record_id(person.pk, name.pk),
+            first_name=name.first_name or person.first_name,
+            middle_name=name.middle_name,
+            last_name=name.last_name or person.last_name,
+        )
+
+
+def _people(ids: Iterable[Any] | None = None) -> Iterator[Person]:
+    qs = Person.objects.prefetch_related("names", "identifiers", "addresses", "phones")
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    yield from qs.order_by("pk").iterator(chunk_size=2000)
+
+
+def _indexable(person: Person) -> bool:
+    return getattr(person, "merged_into_id", None) is None
+
+
+def reindex(person_ids: Iterable[Any], *, drop: Iterable[str] = ()) -> None:
+    """Bring these people's records up to date; ``drop`` names index records now gone."""
+    index = get_index()
+    assert index is not None  # noqa: S101 - get_index creates it
+    for record_id in drop:
+        index.remove(record_id)
+    ids = {str(pk) for pk in person_ids}
+    found: set[str] = set()
+    for person in _people(ids):
+        found.add(str(person.pk))
+        records = list(records_for(person))
+        if _indexable(person):
+            index.add_many(records)
+        else:
+            for record in records:
+                index.remove(record.record_id)
+    for missing in ids - found:
+        index.remove(missing)
+
+
+def reindex_on_commit(*person_ids: Any, drop: Iterable[str] = ()) -> None:
+    """Reindex once the current transaction commits (at once outside one)."""
+    dropped = list(drop)
+    # Robust: the change is committed already; a failed index update is logged (ids only)
+    # and repaired by `rebuild_match_index`, rather than turning a saved change into an error.
+    transaction.on_commit(lambda: reindex(person_ids, drop=dropped), robust=True)
+
+
+def rebuild() -> int:
+    """Replace the index file with one built from every person in the database."""
+    path = index_path()
+    with _lock:
+        close_index_locked()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    index = get_index()
+    assert index is not None  # noqa: S101 - get_index creates it
+    return index.add_many(
+        record for person in _people() if _indexable(person) for record in records_for(person)
+    )
