@@ -15,11 +15,14 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import set_rollback
+from rest_framework.views import APIView, set_rollback
 
 from kinfolk.core.errors import (
     AccessDenied,
@@ -179,7 +182,45 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
             )
         return _replay(stored)
 
+    wrapper.idempotent = True  # type: ignore[attr-defined]
     return wrapper
+
+
+_IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Any unique string: a retried POST with the same key is not applied twice.",
+)
+
+
+class KinfolkAutoSchema(AutoSchema):
+    """The OpenAPI schema names the Idempotency-Key header on every idempotent POST."""
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters = list(super().get_override_parameters())
+        handler = getattr(self.view, self.method.lower(), None)
+        if self.method == "POST" and getattr(handler, "idempotent", False):
+            parameters.append(_IDEMPOTENCY_PARAMETER)
+        return parameters
+
+
+class ApiView(APIView):
+    """The base of every Kinfolk API view: every POST is safe to retry.
+
+    A subclass's ``post`` is wrapped with :func:`idempotent` when the class is created, so no
+    endpoint can forget it. Only a view that has no signed-in user yet (the token exchange)
+    sets ``idempotent_post = False``.
+    """
+
+    idempotent_post = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        post = cls.__dict__.get("post")
+        if cls.idempotent_post and post is not None and not getattr(post, "idempotent", False):
+            cls.post = idempotent(post)  # type: ignore[attr-defined]
 
 
 # --- Input fields that refuse what the database cannot store ---------------------------------

@@ -12,10 +12,16 @@ from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from kinfolk.core import audit, selectors, services
-from kinfolk.core.api import SafeCharField, SafeSlugRelatedField, StrictSerializer, actor, validated
+from kinfolk.core.api import (
+    ApiView,
+    SafeCharField,
+    SafeSlugRelatedField,
+    StrictSerializer,
+    actor,
+    validated,
+)
 from kinfolk.core.errors import ApplicationError, ValidationFailed
 from kinfolk.core.models import AuditEvent, OrgUnit, Role
 
@@ -50,7 +56,7 @@ class AuditFilterIn(StrictSerializer):
     offset = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False, default=0)
 
 
-class AuditListApi(APIView):
+class AuditListApi(ApiView):
     @extend_schema(
         operation_id="audit_list",
         parameters=[AuditFilterIn],
@@ -63,7 +69,7 @@ class AuditListApi(APIView):
         return Response(AuditEventOut(rows, many=True).data)
 
 
-class AuditVerifyApi(APIView):
+class AuditVerifyApi(ApiView):
     @extend_schema(
         operation_id="audit_verify",
         responses={
@@ -91,7 +97,7 @@ class AuditVerifyApi(APIView):
         )
 
 
-class MeApi(APIView):
+class MeApi(ApiView):
     @extend_schema(
         operation_id="me",
         responses={
@@ -121,7 +127,7 @@ class OrgUnitOut(serializers.Serializer):
     path = serializers.CharField()
 
 
-class OrgUnitListApi(APIView):
+class OrgUnitListApi(ApiView):
     @extend_schema(operation_id="org_units_list", responses={200: OrgUnitOut(many=True)})
     def get(self, request: Request) -> Response:
         units = selectors.org_units(user=actor(request)).select_related("parent")
@@ -162,7 +168,7 @@ class UserCreateIn(StrictSerializer):
     roles = RoleIn(many=True, required=False, default=list)
 
 
-class UserListApi(APIView):
+class UserListApi(ApiView):
     @extend_schema(operation_id="users_list", responses={200: UserOut(many=True)})
     def get(self, request: Request) -> Response:
         return Response(UserOut(selectors.user_list(user=actor(request)), many=True).data)
@@ -182,7 +188,7 @@ class UserListApi(APIView):
         return Response(UserOut(user).data, status=201)
 
 
-class UserRoleApi(APIView):
+class UserRoleApi(ApiView):
     @extend_schema(operation_id="users_role_add", request=RoleIn, responses={201: UserOut})
     def post(self, request: Request, user_id: int) -> Response:
         target = selectors.user_list(user=actor(request)).filter(pk=user_id).first()
@@ -200,11 +206,13 @@ class TokenIn(StrictSerializer):
     password = serializers.CharField(max_length=128)
 
 
-class TokenApi(APIView):
+class TokenApi(ApiView):
     """A token for API clients (scripts, the benchmark). Login throttling applies."""
 
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
+    # No user yet to keep a key for; asking twice just issues the same token again.
+    idempotent_post = False
 
     @extend_schema(
         operation_id="auth_token",

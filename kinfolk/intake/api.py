@@ -9,16 +9,15 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from kinfolk.core.api import (
+    ApiView,
     SafeCharField,
     SafeSlugRelatedField,
     StrictSerializer,
     actor,
     etag,
     expected_version,
-    idempotent,
     validated,
 )
 from kinfolk.core.errors import NotFound
@@ -282,7 +281,7 @@ def _report_response(user: User, report_id: Any, status: int = 200) -> Response:
 # --- Views ----------------------------------------------------------------------------------
 
 
-class ReportListApi(APIView):
+class ReportListApi(ApiView):
     @extend_schema(
         operation_id="reports_list",
         parameters=[ReportFilterIn],
@@ -309,7 +308,6 @@ class ReportListApi(APIView):
         "People are existing registry records (``person``) or new ones (names); a new person "
         "who looks like an existing one needs ``confirmed_new``.",
     )
-    @idempotent
     def post(self, request: Request) -> Response:
         data = validated(ReportFileIn, request.data)
         user = actor(request)
@@ -344,13 +342,13 @@ class ReportListApi(APIView):
         return _report_response(user, report.pk, status=201)
 
 
-class ReportDetailApi(APIView):
+class ReportDetailApi(ApiView):
     @extend_schema(operation_id="reports_read", responses={200: ReportOut, **ERRORS})
     def get(self, request: Request, report_id: str) -> Response:
         return _report_response(actor(request), report_id)
 
 
-class ReportScreenApi(APIView):
+class ReportScreenApi(ApiView):
     @extend_schema(
         operation_id="reports_screen",
         request=ScreenIn,
@@ -376,7 +374,7 @@ class ReportScreenApi(APIView):
         return _report_response(user, report_id)
 
 
-class ReportApproveApi(APIView):
+class ReportApproveApi(ApiView):
     @extend_schema(
         operation_id="reports_approve",
         request=NoteIn,
@@ -388,7 +386,7 @@ class ReportApproveApi(APIView):
         return _report_response(actor(request), report_id)
 
 
-class ReportSendBackApi(APIView):
+class ReportSendBackApi(ApiView):
     @extend_schema(
         operation_id="reports_send_back",
         request=SendBackIn,
@@ -400,7 +398,7 @@ class ReportSendBackApi(APIView):
         return _report_response(actor(request), report_id)
 
 
-class ReportAssignApi(APIView):
+class ReportAssignApi(ApiView):
     @extend_schema(
         operation_id="reports_assign",
         parameters=[IF_MATCH],
@@ -425,7 +423,7 @@ class ReportAssignApi(APIView):
         return _report_response(actor(request), report_id)
 
 
-class ReportContactApi(APIView):
+class ReportContactApi(ApiView):
     @extend_schema(
         operation_id="reports_contact",
         request=ContactIn,
@@ -443,7 +441,7 @@ class ReportContactApi(APIView):
         return _report_response(actor(request), report_id, status=201)
 
 
-class ReportQueueApi(APIView):
+class ReportQueueApi(ApiView):
     @extend_schema(operation_id="reports_queue", responses={200: serializers.DictField()})
     def get(self, request: Request) -> Response:
         queue = selectors.supervisor_queue(user=actor(request))
@@ -456,7 +454,7 @@ class ReportQueueApi(APIView):
         )
 
 
-class PriorHistoryApi(APIView):
+class PriorHistoryApi(ApiView):
     @extend_schema(
         operation_id="reports_prior_history",
         parameters=[PriorHistoryIn],
@@ -482,7 +480,7 @@ class PriorHistoryApi(APIView):
         )
 
 
-class DraftApi(APIView):
+class DraftApi(ApiView):
     @extend_schema(operation_id="reports_draft_read", responses={200: DraftIn, **ERRORS})
     def get(self, request: Request, key: str) -> Response:
         if not _DRAFT_KEY.match(key):

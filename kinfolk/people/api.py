@@ -15,17 +15,16 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from kinfolk.core import access
 from kinfolk.core.api import (
+    ApiView,
     SafeCharField,
     SafeSlugRelatedField,
     StrictSerializer,
     actor,
     etag,
     expected_version,
-    idempotent,
     validated,
 )
 from kinfolk.core.errors import Conflict, ValidationFailed
@@ -283,7 +282,7 @@ def _reload(user: Any, person_id: Any) -> Person:
     return selectors.person_get(user=user, person_id=person_id)
 
 
-class PersonListApi(APIView):
+class PersonListApi(ApiView):
     @extend_schema(
         operation_id="persons_search",
         parameters=[SearchIn],
@@ -311,7 +310,6 @@ class PersonListApi(APIView):
         request=PersonCreateIn,
         responses={201: PersonOut, 422: OpenApiResponse(ERROR), **ERRORS},
     )
-    @idempotent
     def post(self, request: Request) -> Response:
         data = validated(PersonCreateIn, request.data)
         ssn = data.pop("ssn", "")
@@ -340,7 +338,7 @@ class PersonListApi(APIView):
         return _person_response(_reload(actor(request), person.pk), status=201)
 
 
-class PersonDetailApi(APIView):
+class PersonDetailApi(ApiView):
     @extend_schema(operation_id="persons_read", responses={200: PersonOut, **ERRORS})
     def get(self, request: Request, person_id: str) -> Response:
         return _person_response(selectors.person_get(user=actor(request), person_id=person_id))
@@ -375,7 +373,7 @@ class PersonDetailApi(APIView):
         return _person_response(_reload(actor(request), person.pk))
 
 
-class PersonHistoryApi(APIView):
+class PersonHistoryApi(ApiView):
     @extend_schema(
         operation_id="persons_history",
         responses={
@@ -398,7 +396,7 @@ class PersonHistoryApi(APIView):
         return Response(selectors.person_history(person=person))
 
 
-class PersonAddressApi(APIView):
+class PersonAddressApi(ApiView):
     @extend_schema(
         operation_id="persons_address_add", request=AddressIn, responses={201: PersonOut, **ERRORS}
     )
@@ -408,7 +406,7 @@ class PersonAddressApi(APIView):
         return _person_response(_reload(actor(request), person_id), status=201)
 
 
-class PersonNameApi(APIView):
+class PersonNameApi(ApiView):
     @extend_schema(
         operation_id="persons_name_add", request=NameIn, responses={201: PersonOut, **ERRORS}
     )
@@ -422,7 +420,7 @@ class PersonNameApi(APIView):
         return _person_response(_reload(actor(request), person_id), status=201)
 
 
-class PersonIdentifierApi(APIView):
+class PersonIdentifierApi(ApiView):
     @extend_schema(
         operation_id="persons_identifier_set",
         request=IdentifierIn,
@@ -434,7 +432,7 @@ class PersonIdentifierApi(APIView):
         return _person_response(_reload(actor(request), person_id))
 
 
-class PersonRelationshipApi(APIView):
+class PersonRelationshipApi(ApiView):
     @extend_schema(
         operation_id="persons_relationship_add",
         request=RelationshipIn,
@@ -452,7 +450,7 @@ class PersonRelationshipApi(APIView):
         return _person_response(_reload(actor(request), person_id), status=201)
 
 
-class PersonBreakGlassApi(APIView):
+class PersonBreakGlassApi(ApiView):
     @extend_schema(
         operation_id="persons_break_glass",
         request=BreakGlassIn,
@@ -495,14 +493,13 @@ class HouseholdOut(serializers.Serializer):
     members = HouseholdMemberOut(many=True, source="members.all")
 
 
-class HouseholdListApi(APIView):
+class HouseholdListApi(ApiView):
     @extend_schema(
         operation_id="households_create",
         parameters=[IDEMPOTENCY_KEY],
         request=HouseholdIn,
         responses={201: HouseholdOut, **ERRORS},
     )
-    @idempotent
     def post(self, request: Request) -> Response:
         data = validated(HouseholdIn, request.data)
         household = services.household_create_from_ids(
@@ -515,7 +512,7 @@ class HouseholdListApi(APIView):
         return Response(HouseholdOut(household).data, status=201)
 
 
-class HouseholdDetailApi(APIView):
+class HouseholdDetailApi(ApiView):
     @extend_schema(operation_id="households_read", responses={200: HouseholdOut, **ERRORS})
     def get(self, request: Request, household_id: str) -> Response:
         household = selectors.household_get(user=actor(request), household_id=household_id)
@@ -568,7 +565,7 @@ class MergeOut(serializers.Serializer):
         return len(merge.kept)
 
 
-class DuplicateListApi(APIView):
+class DuplicateListApi(ApiView):
     @extend_schema(
         operation_id="persons_duplicates",
         responses={200: DuplicateOut(many=True), **ERRORS},
@@ -579,7 +576,7 @@ class DuplicateListApi(APIView):
         return Response(DuplicateOut(pairs, many=True).data)
 
 
-class MergeListApi(APIView):
+class MergeListApi(ApiView):
     @extend_schema(
         operation_id="persons_merges_list", responses={200: MergeOut(many=True), **ERRORS}
     )
@@ -603,7 +600,7 @@ class MergeListApi(APIView):
         return Response(MergeOut(merge).data, status=201)
 
 
-class UnmergeApi(APIView):
+class UnmergeApi(ApiView):
     @extend_schema(
         operation_id="persons_merges_unmerge",
         request=UnmergeIn,
