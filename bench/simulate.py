@@ -15,6 +15,9 @@ Measured 2026-11-23 on the shared 2-core development machine (load average 4-5 f
 work), 2 workers, one year after the 4 warm-up years (5 simulated years):
   state   1.4 M children:  4.8 s wall,   3.2 s CPU,  ~0.9 M rows, 220 k rows/s, 211 MB peak
   nation  73 M children: 171 s wall, 145 s CPU, 54 M rows, 319 k rows/s, 287 MB peak, 3.6 GB
+After households.csv, relationships.csv and persons_links.csv were added (2026-11, same
+machine, load from other work): state 7.7-8.1 s CPU (8.2 s measured just before the change),
+6.2-16.3 s wall depending on the load, 1.5 M rows, 251 MB peak worker. Nation not re-measured.
 """
 
 from __future__ import annotations

@@ -2,19 +2,29 @@
 
 A bulk path, not the per-request services: tens of thousands of rows must load in minutes.
 It keeps the invariants the services keep (search keys, versions, history rows, closed
-lifecycle with an event, findings as NCANDS levels) and writes audit rows marked as a
-system load. Children come from the ``children`` table with their names from
-``persons.csv`` (the first record of each true person); reports from ``reports``.
-Episodes, placements and resource homes wait for the foster-care module.
+lifecycle with an event, findings as NCANDS levels, no self-relationship, one relationship of
+a kind per pair) and writes audit rows marked as a system load.
+
+* Reported children come from the ``children`` table; their caregivers (mothers, fathers) and
+  the relative caregivers of kin homes from ``persons_truth.csv``. Every person is one true
+  person of the simulation; the name, date of birth and sex are each the value most of that
+  person's records in ``persons.csv`` agree on (the noise of one record is not copied).
+* Households from ``households.csv``, their members (children and caregivers) from
+  ``persons_links.csv``; relationships from ``relationships.csv``; caregivers named on a
+  report become its caregiver participants.
+* Reports from ``reports``.
+
+Episodes, placements and resource homes are not loaded: the cases and placements apps that
+would hold them do not exist yet (``NOT_LOADED`` says so, and the command prints it).
 """
 
 from __future__ import annotations
 
 import csv
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
@@ -28,11 +38,17 @@ from kinfolk.core.services import org_unit_create
 from kinfolk.federal.tables import read_tables
 from kinfolk.intake.models import Allegation, Report, Reporter, ReportEvent, ReportPerson
 from kinfolk.intake.policy import intake_policy
-from kinfolk.people.models import Person
+from kinfolk.people.models import Household, HouseholdMember, Person, Relationship
 from kinfolk.people.search import keys_for
 
 BATCH = 2000
 SEX = {"M": "1", "F": "2"}
+NOT_LOADED = (
+    "episodes, placements and resource homes were not loaded: "
+    "the cases and placements apps do not exist yet"
+)
+# Household member roles by the true person's id prefix (mother, father, child).
+MEMBER_ROLE = {"M": "head", "D": "partner", "C": "child"}
 
 
 class AlreadyLoaded(Exception):
@@ -46,6 +62,9 @@ class LoadResult:
     reports: int
     allegations: int
     seconds: float
+    caregivers: int = 0
+    households: int = 0
+    relationships: int = 0
 
 
 def _org_units(reports: list[dict[str, Any]]) -> dict[str, OrgUnit]:
@@ -71,18 +90,57 @@ def _org_units(reports: list[dict[str, Any]]) -> dict[str, OrgUnit]:
     return units
 
 
-def _names(directory: Path) -> dict[str, dict[str, str]]:
-    truth: dict[str, str] = {}
-    with (directory / "persons_truth.csv").open(newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            truth[row["record_id"]] = row["person_id"]
-    names: dict[str, dict[str, str]] = {}
+def _csv(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        return []  # a run from before households and relationships were written
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _mode(values: list[str]) -> str:
+    """The value most records agree on (the earliest of a tie); "" when all are blank."""
+    counts = Counter(v for v in values if v)
+    if not counts:
+        return ""
+    best = max(counts.values())
+    return next(v for v in values if v and counts[v] == best)
+
+
+def _iso_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _identities(directory: Path, truth: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Per true person, each field as most of their records give it."""
+    fields = ("first_name", "middle_name", "last_name", "date_of_birth", "sex")
+    seen: dict[str, dict[str, list[str]]] = {}
     with (directory / "persons.csv").open(newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             person_id = truth.get(row["record_id"])
-            if person_id and person_id not in names:
-                names[person_id] = row
-    return names
+            if person_id:
+                values = seen.setdefault(person_id, {k: [] for k in fields})
+                for k in fields:
+                    values[k].append(row[k])
+    return {pid: {k: _mode(v) for k, v in values.items()} for pid, values in seen.items()}
+
+
+def _person(unit: OrgUnit, name: dict[str, str], **values: Any) -> Person:
+    first, last = name.get("first_name") or "Unknown", name.get("last_name") or "Unknown"
+    keys = keys_for(first, last)
+    return Person(
+        org_unit=unit,
+        first_name=first[:100],
+        middle_name=(name.get("middle_name") or "")[:100],
+        last_name=last[:100],
+        search_first=keys.first,
+        search_last=keys.last,
+        search_first_key=keys.first_key,
+        search_last_key=keys.last_key,
+        **values,
+    )
 
 
 @transaction.atomic
@@ -95,7 +153,10 @@ def load_simulation(directory: str | Path) -> LoadResult:
     if Report.objects.filter(number__in=list(numbers)[:1000]).exists():
         raise AlreadyLoaded(f"{directory}: these reports are already in the database")
     units = _org_units(report_rows)
-    names = _names(directory)
+    truth = {r["record_id"]: r["person_id"] for r in _csv(directory / "persons_truth.csv")}
+    names = _identities(directory, truth)
+    links = _csv(directory / "persons_links.csv")
+    household_rows = _csv(directory / "households.csv")
     zone = intake_policy().zone
 
     office_of: dict[str, str] = {}
@@ -105,14 +166,9 @@ def load_simulation(directory: str | Path) -> LoadResult:
     for child in tables["children"].to_pylist():
         if child["child_id"] not in office_of:
             continue
-        name = names.get(child["child_id"], {})
-        first, last = name.get("first_name") or "Unknown", name.get("last_name") or "Unknown"
-        keys = keys_for(first, last)
-        people[child["child_id"]] = Person(
-            org_unit=units[office_of[child["child_id"]]],
-            first_name=first[:100],
-            middle_name=(name.get("middle_name") or "")[:100],
-            last_name=last[:100],
+        people[child["child_id"]] = _person(
+            units[office_of[child["child_id"]]],
+            names.get(child["child_id"], {}),
             date_of_birth=child["date_of_birth"],
             sex=str(child["sex"]),
             race_amiakn=bool(child["race_amiakn"]),
@@ -122,11 +178,25 @@ def load_simulation(directory: str | Path) -> LoadResult:
             race_white=bool(child["race_white"]),
             race_unknown=bool(child["race_unknown"]),
             hispanic=str(child["hispanic"]),
-            search_first=keys.first,
-            search_last=keys.last,
-            search_first_key=keys.first_key,
-            search_last_key=keys.last_key,
         )
+    # Caregivers and relatives, in the office of the family they belong to.
+    office_of_household = {h["household_id"]: h["office"] for h in household_rows}
+    household_of: dict[str, str] = {}
+    for link in links:
+        household_of.setdefault(truth[link["record_id"]], link["household_id"])
+    caregivers = 0
+    for person_id in dict.fromkeys(truth.values()):
+        office = office_of_household.get(household_of.get(person_id, ""))
+        if person_id.startswith("C") or office not in units:
+            continue
+        name = names.get(person_id, {})
+        people[person_id] = _person(
+            units[office],
+            name,
+            date_of_birth=_iso_date(name.get("date_of_birth", "")),
+            sex=SEX.get(name.get("sex", ""), "9"),
+        )
+        caregivers += 1
     bulk_create_with_history(
         list(people.values()), Person, batch_size=BATCH, default_change_reason="system load"
     )
@@ -185,21 +255,97 @@ def load_simulation(directory: str | Path) -> LoadResult:
             )
         )
         reporters.append(Reporter(report=report, source="99"))
+    # Caregivers named on a report take part in it as caregivers.
+    named = {
+        (link["report_id"], truth[link["record_id"]])
+        for link in links
+        if link["role"] == "caregiver" and link["report_id"]
+    }
+    for report_id, person_id in sorted(named):
+        named_on = by_number.get(report_id[:20])
+        if named_on is not None and person_id in people:
+            participants.append(
+                ReportPerson(report=named_on, person=people[person_id], role="caregiver")
+            )
     ReportPerson.objects.bulk_create(participants, batch_size=BATCH)
     Allegation.objects.bulk_create(allegations, batch_size=BATCH)
     ReportEvent.objects.bulk_create(events, batch_size=BATCH)
     Reporter.objects.bulk_create(reporters, batch_size=BATCH)
-    for record_type, count in (("person", len(people)), ("report", len(reports))):
+    households = _households(household_rows, links, truth, people, units)
+    relationships = _relationships(directory, people)
+    for action, record_type, fields, count in (
+        ("create", "person", [], len(people)),
+        ("create", "household", [], households),
+        ("update", "person", ["relationships"], relationships),
+        ("create", "report", [], len(reports)),
+    ):
         audit.record(
             user=None,
-            action="create",
+            action=action,
             record_type=record_type,
+            fields=fields,
             detail={"system_load": True, "count": count, "source": directory.name},
         )
     return LoadResult(
         len(units),
-        len(people),
+        len(people) - caregivers,
         len(reports),
         len(allegations),
         round(time.monotonic() - started, 1),
+        caregivers=caregivers,
+        households=households,
+        relationships=relationships,
     )
+
+
+def _households(
+    rows: list[dict[str, str]],
+    links: list[dict[str, str]],
+    truth: dict[str, str],
+    people: dict[str, Person],
+    units: dict[str, OrgUnit],
+) -> int:
+    """Each family with a loaded member, and its children and caregivers as members."""
+    members: dict[str, dict[str, None]] = defaultdict(dict)
+    for link in links:
+        person_id = truth[link["record_id"]]
+        if link["role"] != "kin_caregiver" and person_id in people:
+            members[link["household_id"]][person_id] = None
+    households: list[Household] = []
+    rows_of: list[HouseholdMember] = []
+    for row in rows:
+        if not members.get(row["household_id"]) or row["office"] not in units:
+            continue
+        household = Household(
+            org_unit=units[row["office"]], label=f"Simulated household {row['household_id']}"
+        )
+        households.append(household)
+        for person_id in members[row["household_id"]]:
+            rows_of.append(
+                HouseholdMember(
+                    household=household, person=people[person_id], role=MEMBER_ROLE[person_id[0]]
+                )
+            )
+    bulk_create_with_history(
+        households, Household, batch_size=BATCH, default_change_reason="system load"
+    )
+    bulk_create_with_history(
+        rows_of, HouseholdMember, batch_size=BATCH, default_change_reason="system load"
+    )
+    return len(households)
+
+
+def _relationships(directory: Path, people: dict[str, Person]) -> int:
+    """Relationships between loaded people; a pair is recorded once per kind, never to self."""
+    seen: set[tuple[str, str, str]] = set()
+    rows: list[Relationship] = []
+    for row in _csv(directory / "relationships.csv"):
+        a, b, kind = row["person_id"], row["related_person_id"], row["kind"]
+        if a == b or a not in people or b not in people or (a, b, kind) in seen:
+            continue
+        seen.add((a, b, kind))
+        rows.append(Relationship(person=people[a], related=people[b], kind=kind))
+    bulk_create_with_history(
+        rows, Relationship, batch_size=BATCH, default_change_reason="system load"
+    )
+    return len(rows)

@@ -108,7 +108,7 @@ def handle_run(args: argparse.Namespace) -> int:
         f"(warm-up {manifest['warmup_years']} + {args.years} years) in {seconds:.1f} s"
     )
     for name, count in rows.items():
-        print(f"  {name:10} {count:>12,} rows")
+        print(f"  {name:14} {count:>12,} rows")
     print(f"written to {args.output}")
     return 0
 

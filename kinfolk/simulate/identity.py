@@ -1,13 +1,21 @@
 """The persons file: every appearance of a person on a report or a removal, with realistic noise.
 
-Each child named on a report, each caregiver named with them, and each child at removal becomes
-one *record*, as an intake worker would type it. The true identity behind each record (its
-``person_id``) goes to a separate ground-truth table. The noise is what matching meets in
+Each child named on a report, each caregiver named with them, each child at removal and each
+relative caregiver of a kin home (the home study) becomes one *record*, as an intake worker
+would type it. The true identity behind each record (its ``person_id``) goes to a separate
+ground-truth table. The noise is what matching meets in
 practice: typing errors, nicknames, a mother under her other surname or both hyphenated, a child
 under the other parent's surname, missing, swapped or approximate dates of birth, missing SSNs
 (most children), stale addresses after a family moved, missing phones. Siblings share surname
 and address, twins also their date of birth, and a son may carry his father's name: these are
 the hard negatives.
+
+Behind the records, three side files: ``persons_links.csv`` (record_id, report_id,
+household_id, role child / caregiver / kin_caregiver, provider_id of a kin home),
+``households.csv`` (the families on the file: household_id, county, office, caregivers,
+children) and ``relationships.csv`` (person_id, related_person_id, kind, read "PERSON is the
+KIND of RELATED", with the ground-truth person ids of ``persons_truth.csv``). The persons file's
+own header stays exactly the matching format.
 
 Everything is an array operation; strings are edited as fixed-width code-point matrices.
 """
@@ -45,10 +53,19 @@ STREET_SUFFIXES = np.array(
 WIDTH = 32
 
 
+LINKS_COLUMNS = ("record_id", "report_id", "household_id", "role", "provider_id")
+HOUSEHOLDS_COLUMNS = ("household_id", "county", "office", "caregivers", "children")
+RELATIONSHIPS_COLUMNS = ("person_id", "related_person_id", "kind")
+
+
 @dataclass
 class PersonsChunk:
     persons: pa.Table
     truth: pa.Table
+    # What each record belongs to (report, family, role), the families and how people relate.
+    links: pa.Table
+    households: pa.Table
+    relationships: pa.Table
     # Which noise was applied to which record, and to which records it could apply (for tests).
     applied: dict[str, np.ndarray]
     eligible: dict[str, np.ndarray]
@@ -115,7 +132,10 @@ def person_tables(
     kind, index, day = ev.a_kind, ev.a_index, ev.a_day
     n = kind.size
     is_child = kind == 0
-    rec_hh = np.where(is_child, ev.c_hh[np.where(is_child, index, 0)], index)
+    is_kin = kind == 3
+    rec_hh = np.select(
+        [is_child, is_kin], [ev.c_hh[np.where(is_child, index, 0)], index // 2], index
+    )
     uh, hh_pos = np.unique(rec_hh, return_inverse=True)
     m = uh.size
 
@@ -166,25 +186,67 @@ def person_tables(
     c_first = np.where(junior, father_first[c_hhpos], c_first)
     c_ssn = _ssn(rng, uc.size)
 
+    # Relative caregivers of kin homes: home 0 of a family is the mother's mother (her maiden
+    # surname), home 1 an aunt or uncle on the father's side (the family surname); each lives
+    # at an address of their own in the family's county.
+    uk, k_pos = np.unique(np.where(is_kin, index, -1), return_inverse=True)
+    uk_safe = np.maximum(uk, 0)
+    k_hhpos = np.searchsorted(uh, uk_safe // 2)
+    k_grand = uk_safe % 2 == 0
+    k_sex = np.where(rng.random(uk.size) < np.where(k_grand, 0.8, 0.7), 2, 1)
+    k_first = np.where(
+        k_sex == 1,
+        rng.choice(n_male, uk.size, p=names.male_p),
+        n_male + rng.choice(len(names.female), uk.size, p=names.female_p),
+    )
+    k_middle = np.where(
+        k_sex == 1,
+        rng.choice(n_male, uk.size, p=names.male_p),
+        n_male + rng.choice(len(names.female), uk.size, p=names.female_p),
+    )
+    k_last = np.where(k_grand, maiden[k_hhpos], surname[k_hhpos])
+    k_age_gap = np.where(
+        k_grand, np.clip(rng.normal(25, 4, uk.size), 16, 40), rng.normal(0, 5, uk.size)
+    )
+    k_dob = mother_dob[k_hhpos] - np.round(k_age_gap * YEAR).astype(np.int64)
+    k_ssn = _ssn(rng, uk.size)
+    k_county = county[k_hhpos]
+    k_town = geo.town_start[k_county] + (rng.random(uk.size) * geo.town_count[k_county]).astype(
+        np.int64
+    )
+    k_street_no = rng.integers(1, 9_999, uk.size)
+    k_street_name = rng.choice(len(names.last), uk.size, p=names.last_p)
+    k_street_suffix = rng.integers(0, len(STREET_SUFFIXES), uk.size)
+    k_phone = geo.county_area_code[k_county] * 10_000_000 + rng.integers(
+        2_000_000, 9_999_999, uk.size
+    )
+
     # True values per record.
     hp = hh_pos
     cp = c_pos
-    first = np.select([is_child, kind == 1], [c_first[cp], mother_first[hp]], father_first[hp])
-    middle = np.select([is_child, kind == 1], [c_middle[cp], mother_middle[hp]], father_middle[hp])
-    last = surname[hp]
+    kp = k_pos
+    is_mother = kind == 1
+    who = [is_child, is_mother, is_kin]
+    first = np.select(who, [c_first[cp], mother_first[hp], k_first[kp]], father_first[hp])
+    middle = np.select(who, [c_middle[cp], mother_middle[hp], k_middle[kp]], father_middle[hp])
+    last = np.where(is_kin, k_last[kp], surname[hp])
     dob = np.select(
-        [is_child, kind == 1],
-        [ev.c_dob[np.where(is_child, index, 0)], mother_dob[hp]],
+        who,
+        [ev.c_dob[np.where(is_child, index, 0)], mother_dob[hp], k_dob[kp]],
         father_dob[hp],
     )
-    sex = np.select([is_child, kind == 1], [c_sex[cp], 2], 1)
-    ssn = np.select([is_child, kind == 1], [c_ssn[cp], mother_ssn[hp]], father_ssn[hp])
+    sex = np.select(who, [c_sex[cp], 2, k_sex[kp]], 1)
+    ssn = np.select(who, [c_ssn[cp], mother_ssn[hp], k_ssn[kp]], father_ssn[hp])
     addr = (day >= moves[hp, 0]).astype(np.int64) + (day >= moves[hp, 1])
+    addr = np.where(is_kin, 0, addr)
     child_id = ids("C", ev.chunk, index, 7)
     mother_id = ids("M", ev.chunk, rec_hh, 8)
     father_id = ids("D", ev.chunk, rec_hh, 8)
+    kin_id = ids("G", ev.chunk, index, 9)
     person_id = pc.if_else(
-        pa.array(is_child), child_id, pc.if_else(pa.array(kind == 1), mother_id, father_id)
+        pa.array(is_child),
+        child_id,
+        pc.if_else(pa.array(is_mother), mother_id, pc.if_else(pa.array(is_kin), kin_id, father_id)),
     )
 
     applied: dict[str, np.ndarray] = {}
@@ -214,7 +276,6 @@ def person_tables(
     middle_text[gone] = ""
     # Surnames: mothers under their other surname or hyphenated; children under the other one.
     last_text = names.last[last].astype(object)
-    is_mother = kind == 1
     other = names.last[maiden[hp]].astype(object)
     use_maiden = draw("maiden_surname", is_mother)
     hyphen = draw("hyphenated_surname", is_mother & ~use_maiden)
@@ -273,21 +334,23 @@ def person_tables(
     addr = np.where(stale, addr - 1, addr)
     no_addr = draw("address_missing", everyone)
     street = (
-        street_no[hp, addr].astype(str).astype(object)
+        np.where(is_kin, k_street_no[kp], street_no[hp, addr]).astype(str).astype(object)
         + " "
-        + names.last[street_name[hp, addr]].astype(object)
+        + names.last[np.where(is_kin, k_street_name[kp], street_name[hp, addr])].astype(object)
         + " "
-        + STREET_SUFFIXES[street_suffix[hp, addr]].astype(object)
+        + STREET_SUFFIXES[np.where(is_kin, k_street_suffix[kp], street_suffix[hp, addr])].astype(
+            object
+        )
     )
     t = draw("street_typo", ~no_addr)
     street[t] = typo(rng, street[t]).astype(object)
-    town_i = town[hp, addr]
+    town_i = np.where(is_kin, k_town[kp], town[hp, addr])
     city = geo.town_name[town_i].astype(object)
     state = geo.county_state[county[hp]].astype(object)
     postcode = (geo.county_postcode[county[hp]] + (town_i - geo.town_start[county[hp]])).astype(
         np.int64
     )
-    phone_rec = phone[hp, addr]
+    phone_rec = np.where(is_kin, k_phone[kp], phone[hp, addr])
     phone_gone = draw("phone_missing", everyone)
 
     # Shuffle so that file order says nothing about identity.
@@ -322,9 +385,107 @@ def person_tables(
         }
     )
     truth = pa.table({"record_id": record_id, "person_id": pc.take(person_id, pa.array(perm))})
+    household_id = ids("H", ev.chunk, rec_hh, 8)
+    report_id = pc.if_else(
+        pa.array(ev.a_report >= 0),
+        ids("R", ev.chunk, np.maximum(ev.a_report, 0), 8),
+        pa.scalar("", pa.string()),
+    )
+    role = np.select([is_child, is_kin], ["child", "kin_caregiver"], "caregiver").astype(object)
+    # The kin home as the placements file names it ("K" + chunk + home number).
+    provider_id = pc.if_else(
+        pa.array(is_kin),
+        ids("K", ev.chunk, np.where(is_kin, index, 0), 9),
+        pa.scalar("", pa.string()),
+    )
+    links = pa.table(
+        {
+            "record_id": record_id,
+            "report_id": col(report_id),
+            "household_id": col(household_id),
+            "role": col(role),
+            "provider_id": col(provider_id),
+        }
+    )
     return PersonsChunk(
         persons=persons,
         truth=truth,
+        links=links,
+        households=_households(ev, geo, uh),
+        relationships=_relationships(ev, kind, index, rec_hh),
         applied={k: v[perm] for k, v in applied.items()},
         eligible={k: v[perm] for k, v in eligible.items()},
+    )
+
+
+def _households(ev: ChunkEvents, geo: Geography, uh: np.ndarray) -> pa.Table:
+    """The families on the persons file: where they live, one or two caregivers, children."""
+    kids = np.bincount(ev.c_hh, minlength=len(ev.hh_county))[uh]
+    return pa.table(
+        {
+            "household_id": ids("H", ev.chunk, uh, 8),
+            "county": pa.array(geo.county_code[ev.hh_county[uh]].astype(object), pa.string()),
+            "office": pa.array(geo.office_code[ev.hh_office[uh]].astype(object), pa.string()),
+            "caregivers": pa.array(1 + ev.hh_father[uh].astype(np.int64)),
+            "children": pa.array(kids.astype(np.int64)),
+        }
+    )
+
+
+def _relationships(
+    ev: ChunkEvents, kind: np.ndarray, index: np.ndarray, rec_hh: np.ndarray
+) -> pa.Table:
+    """How the people on the persons file are related, read "PERSON is the KIND of RELATED".
+
+    Only people with at least one record take part: parents of their children, mother and
+    father as partners, siblings (once per pair, symmetric), and each relative caregiver of a
+    kin home as grandparent (of the children, and parent of the mother) or aunt/uncle (of the
+    children, and sibling of the father).
+    """
+    chunk = ev.chunk
+    children = np.unique(index[kind == 0])  # sorted by child, hence by household
+    child_hh = ev.c_hh[children]
+    mothers = np.unique(rec_hh[kind == 1])
+    fathers = np.unique(rec_hh[kind == 2])
+    kin = np.unique(index[kind == 3])
+    groups: list[tuple[pa.Array, pa.Array, str]] = []
+
+    def add(a: pa.Array, b: pa.Array, what: str) -> None:
+        groups.append((a, b, what))
+
+    for parents, prefix in ((mothers, "M"), (fathers, "D")):
+        has = np.isin(child_hh, parents)
+        add(ids(prefix, chunk, child_hh[has], 8), ids("C", chunk, children[has], 7), "parent")
+    both = np.intersect1d(mothers, fathers)
+    add(ids("M", chunk, both, 8), ids("D", chunk, both, 8), "partner")
+    # Siblings: children next to each other in household order, at every distance.
+    for d in range(1, 8):
+        same = child_hh[d:] == child_hh[:-d] if children.size > d else np.zeros(0, dtype=bool)
+        if not same.any():
+            break
+        add(
+            ids("C", chunk, children[:-d][same], 7),
+            ids("C", chunk, children[d:][same], 7),
+            "sibling",
+        )
+    # Relatives: to every child of the family on the file, and to the parent of their side.
+    start = np.searchsorted(child_hh, kin // 2, side="left")
+    count = np.searchsorted(child_hh, kin // 2, side="right") - start
+    owner = np.repeat(np.arange(kin.size), count)
+    offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    kin_child = children[start[owner] + offset]
+    grand = kin[owner] % 2 == 0
+    for is_grand, what in ((True, "grandparent"), (False, "aunt_uncle")):
+        pick = grand == is_grand
+        add(ids("G", chunk, kin[owner][pick], 9), ids("C", chunk, kin_child[pick], 7), what)
+    grand_kin = kin[(kin % 2 == 0) & np.isin(kin // 2, mothers)]
+    add(ids("G", chunk, grand_kin, 9), ids("M", chunk, grand_kin // 2, 8), "parent")
+    aunt_kin = kin[(kin % 2 == 1) & np.isin(kin // 2, fathers)]
+    add(ids("G", chunk, aunt_kin, 9), ids("D", chunk, aunt_kin // 2, 8), "sibling")
+    return pa.table(
+        {
+            "person_id": pa.concat_arrays([g[0] for g in groups]),
+            "related_person_id": pa.concat_arrays([g[1] for g in groups]),
+            "kind": pa.concat_arrays([pa.repeat(pa.scalar(g[2]), len(g[0])) for g in groups]),
+        }
     )

@@ -119,10 +119,13 @@ class ChunkEvents:
     p_temporary: np.ndarray
     p_provider_kind: np.ndarray  # setting-like code choosing the id prefix; 7 = none
     p_provider: np.ndarray
-    # person appearances for the persons file: (kind 0 child / 1 mother / 2 father, index, day)
+    # person appearances for the persons file: kind 0 child / 1 mother / 2 father (index: the
+    # household) / 3 relative caregiver of a kin home (index: the kin home, household * 2 + 0
+    # for the grandparent's home or + 1 for the aunt's or uncle's); the day of the record
     a_kind: np.ndarray
     a_index: np.ndarray
     a_day: np.ndarray
+    a_report: np.ndarray  # chunk-local report number of the record, -1 = not a report
     # counts for rates: referrals, screened-in referrals, child-days per fiscal year
     stats: dict[str, list[int]] = field(default_factory=dict)
 
@@ -690,25 +693,41 @@ def simulate_chunk(
     r_report = rank[r_rep]
     order = np.lexsort((r_type, r_child, r_report))
 
-    # Person appearances: each child on a household report, the caregivers named on it, and
-    # each child at removal (the foster-care record).
-    first_row = np.zeros(row_rep.size, dtype=bool)
+    # Person appearances: each child on a household report, the caregivers named on it, each
+    # child at removal (the foster-care record) and each relative caregiver of a kin placement
+    # (the home study). The mother is named on the family's first report at least, so every
+    # family on the persons file has its mother on it too.
     hh_rows = row_rep < n_hh_rep
     a_child = row_child[hh_rows]
     a_child_day = all_day[row_rep[hh_rows]]
     mother_on = rng.random(n_hh_rep) < 0.95
+    _, first_report = np.unique(rep_hh, return_index=True)
+    mother_on[first_report] = True
     father_on = hh["father"][rep_hh] & (rng.random(n_hh_rep) < 0.7)
-    del first_row
+    # One record per kin home and episode, on the day the child first moved in.
+    kin_rows = np.flatnonzero(pl["provider_kind"] == 2)
+    kin_key = pl["episode"][kin_rows] * (2 * n_households + 2) + pl["provider"][kin_rows]
+    _, kin_first = np.unique(kin_key, return_index=True)
+    kin_rows = kin_rows[kin_first]
     a_kind = np.concatenate(
         [
             np.zeros(a_child.size, dtype=np.int64),
             np.ones(int(mother_on.sum()), dtype=np.int64),
             np.full(int(father_on.sum()), 2, dtype=np.int64),
             np.zeros(e_child.size, dtype=np.int64),
+            np.full(kin_rows.size, 3, dtype=np.int64),
         ]
     )
-    a_index = np.concatenate([a_child, rep_hh[mother_on], rep_hh[father_on], e_child])
-    a_day = np.concatenate([a_child_day, rep_day[mother_on], rep_day[father_on], e_removal])
+    a_index = np.concatenate(
+        [a_child, rep_hh[mother_on], rep_hh[father_on], e_child, pl["provider"][kin_rows]]
+    )
+    a_day = np.concatenate(
+        [a_child_day, rep_day[mother_on], rep_day[father_on], e_removal, pl["start"][kin_rows]]
+    )
+    no_report = np.full(e_child.size + kin_rows.size, -1, dtype=np.int64)
+    a_report = np.concatenate(
+        [rank[row_rep[hh_rows]], rank[:n_hh_rep][mother_on], rank[:n_hh_rep][father_on], no_report]
+    )
 
     # Child-days aged 0-17 per fiscal year, for rates per 1,000 children.
     years = len(window.bounds) - 1
@@ -752,6 +771,7 @@ def simulate_chunk(
         a_kind=a_kind,
         a_index=a_index,
         a_day=a_day,
+        a_report=a_report,
         stats={
             "referrals": [int(v) for v in np.asarray(out["referrals"])[:years]],
             "screened_in": [int(v) for v in np.asarray(out["screened_in"])[:years]],

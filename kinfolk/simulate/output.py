@@ -24,7 +24,13 @@ import pyarrow.parquet as pq
 
 from kinfolk.federal.tables import ARROW_SCHEMAS, TABLE_NAMES
 from kinfolk.simulate.geography import SCALE_CHILDREN, Geography, build_geography
-from kinfolk.simulate.identity import PERSONS_COLUMNS, person_tables
+from kinfolk.simulate.identity import (
+    HOUSEHOLDS_COLUMNS,
+    LINKS_COLUMNS,
+    PERSONS_COLUMNS,
+    RELATIONSHIPS_COLUMNS,
+    person_tables,
+)
 from kinfolk.simulate.model import Window, chunk_tables, households_for, simulate_chunk
 from kinfolk.simulate.params import Params, load_params
 
@@ -32,6 +38,24 @@ CHUNK_HOUSEHOLDS = 100_000
 MANIFEST = "simulation.json"
 PERSONS = "persons.csv"
 TRUTH = "persons_truth.csv"
+LINKS = "persons_links.csv"
+HOUSEHOLDS = "households.csv"
+RELATIONSHIPS = "relationships.csv"
+# Files beside the four federal tables, by the writer's table name.
+SIDE_FILES = {
+    "persons": PERSONS,
+    "truth": TRUTH,
+    "links": LINKS,
+    "households": HOUSEHOLDS,
+    "relationships": RELATIONSHIPS,
+}
+SIDE_COLUMNS = {
+    "persons": PERSONS_COLUMNS,
+    "truth": ("record_id", "person_id"),
+    "links": LINKS_COLUMNS,
+    "households": HOUSEHOLDS_COLUMNS,
+    "relationships": RELATIONSHIPS_COLUMNS,
+}
 FORMATS = ("parquet", "csv")
 
 
@@ -114,6 +138,9 @@ def _run_chunk(
     persons = person_tables(events, geo, params, seed, window)
     tables["persons"] = persons.persons
     tables["truth"] = persons.truth
+    tables["links"] = persons.links
+    tables["households"] = persons.households
+    tables["relationships"] = persons.relationships
     return tables, events.stats
 
 
@@ -129,7 +156,7 @@ class _Writers:
         self.rows: dict[str, int] = {}
 
     def paths(self) -> list[Path]:
-        names = [f"{name}.{self.fmt}" for name in TABLE_NAMES] + [PERSONS, TRUTH, MANIFEST]
+        names = [f"{name}.{self.fmt}" for name in TABLE_NAMES] + [*SIDE_FILES.values(), MANIFEST]
         return [self.directory / name for name in names]
 
     def write(self, name: str, table: pa.Table) -> None:
@@ -146,7 +173,7 @@ class _Writers:
                 )
             self.parquet[name].write_table(table, row_group_size=max(1, table.num_rows))
             return
-        file = {"persons": PERSONS, "truth": TRUTH}.get(name, f"{name}.csv")
+        file = SIDE_FILES.get(name, f"{name}.csv")
         if name not in self.csv:
             # Arrow quotes header names; the persons header must read exactly as specified.
             sink = open(self.directory / file, "wb")  # noqa: SIM115 - closed in close()
@@ -192,8 +219,8 @@ def _chunk_results(
 def _empty_table(name: str) -> pa.Table:
     if name in ARROW_SCHEMAS:
         return ARROW_SCHEMAS[name].empty_table()
-    columns = PERSONS_COLUMNS if name == "persons" else ("record_id", "person_id")
-    return pa.schema([(c, pa.string()) for c in columns]).empty_table()
+    types = {"caregivers": pa.int64(), "children": pa.int64()}
+    return pa.schema([(c, types.get(c, pa.string())) for c in SIDE_COLUMNS[name]]).empty_table()
 
 
 def run(config: RunConfig) -> dict[str, Any]:
@@ -223,7 +250,7 @@ def run(config: RunConfig) -> dict[str, Any]:
                     totals[i] += value
             if progress is not None:
                 progress.update(1)
-        for name in (*TABLE_NAMES, "persons", "truth"):
+        for name in (*TABLE_NAMES, *SIDE_FILES):
             if name not in writers.rows:
                 writers.write(name, _empty_table(name))
         writers.close()
@@ -250,7 +277,10 @@ def run(config: RunConfig) -> dict[str, Any]:
         "end_date": _iso(bounds[-1] - 1),
         "format": config.fmt,
         "params_sha256": _params_digest(plan.params),
-        "rows": {name: writers.rows.get(name, 0) for name in (*TABLE_NAMES, "persons")},
+        "rows": {
+            name: writers.rows.get(name, 0)
+            for name in (*TABLE_NAMES, "persons", "households", "relationships")
+        },
         "fiscal_years": [
             {
                 "start": _iso(bounds[i]),

@@ -15,6 +15,9 @@ FILES = (
     "reports.parquet",
     "persons.csv",
     "persons_truth.csv",
+    "persons_links.csv",
+    "households.csv",
+    "relationships.csv",
     "simulation.json",
 )
 
@@ -39,7 +42,9 @@ def test_csv_output_is_deterministic_too(small_csv_run: Path, tmp_path: Path) ->
         assert (small_csv_run / name).read_bytes() == (again / name).read_bytes(), name
 
 
-@pytest.mark.parametrize("name", ["reports.parquet", "episodes.parquet", "persons.csv"])
+@pytest.mark.parametrize(
+    "name", ["reports.parquet", "episodes.parquet", "persons.csv", "relationships.csv"]
+)
 def test_another_seed_gives_other_data(small_run: Path, tmp_path: Path, name: str) -> None:
     other = simulate(tmp_path / "other", seed=12)
     assert (small_run / name).read_bytes() != (other / name).read_bytes()

@@ -4,7 +4,7 @@ from django.core.management import get_commands
 from django.core.management.base import BaseCommand, CommandError
 
 from kinfolk.federal.tables import TableError
-from kinfolk.intake.load import AlreadyLoaded, load_simulation
+from kinfolk.intake.load import NOT_LOADED, AlreadyLoaded, load_simulation
 
 
 class Command(BaseCommand):
@@ -19,10 +19,12 @@ class Command(BaseCommand):
         except (TableError, FileNotFoundError, AlreadyLoaded) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
-            f"loaded {result.people} children, {result.reports} reports, "
-            f"{result.allegations} allegations, {result.org_units} org units "
-            f"in {result.seconds} s"
+            f"loaded {result.people} children, {result.caregivers} caregivers and relatives, "
+            f"{result.households} households, {result.relationships} relationships, "
+            f"{result.reports} reports, {result.allegations} allegations, "
+            f"{result.org_units} org units in {result.seconds} s"
         )
+        self.stdout.write(NOT_LOADED)
         if "rebuild_match_index" in get_commands():
             from django.core.management import call_command
 
