@@ -1,12 +1,22 @@
 """Benchmark: the seven CFSR indicators against a raw DuckDB scan of the same Parquet files.
 
-    .venv/bin/python bench/outcomes.py --scale small
-    .venv/bin/python bench/outcomes.py --scale state --period-start 2022-10-01
+    .venv/bin/python bench/outcomes.py                          # simulator, state scale, 3 years
+    .venv/bin/python bench/outcomes.py --scale nation --years 3 # simulator, national scale
+    .venv/bin/python bench/outcomes.py --input DIR              # an existing table directory
+    .venv/bin/python bench/outcomes.py --generated 500000       # the built-in NumPy generator
 
-Until the simulator's output is available, the input is generated here with vectorised NumPy:
-children born 2000–2023, up to three removal episodes each, 1–5 placements per episode and a few
-NCANDS-like report rows per child, over 2015–2025. Pass ``--input DIR`` to benchmark an existing
-table directory instead.
+By default the input is the simulator's output: ``kinfolk simulate run --scale SCALE --years N
+--seed S`` (run as a separate process, so its memory does not count in this process's peak),
+written under ``var/bench/`` when the checkout has a ``var/`` directory and reused by later runs
+with the same scale, years and seed (``--fresh`` simulates again), else into a temporary
+directory removed afterwards. P is then the last simulated fiscal year whose 365-day follow-up
+the data cover (the one before the last), and the data are taken as complete through the
+simulation's end date. A national run simulates ~73 M children (minutes, several GB on disk);
+it is not run by default.
+
+``--generated N`` keeps the older vectorised NumPy input (children born 2000–2023, up to three
+removal episodes each, 1–5 placements per episode, a few report rows per child, 2015–2025), for
+quick runs without the simulator.
 
 Prints, for the raw scan (``SELECT count(*), min(date), max(date), sum(hash(every column))`` over
 every table) and for the indicators (open + validate the files in DuckDB with
@@ -20,7 +30,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import resource
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +43,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-SCALES = {"tiny": 5_000, "small": 50_000, "state": 500_000, "national": 5_000_000}
+SIMULATOR_SCALES = ("county", "state", "nation")
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "var" / "bench"
 EPOCH = dt.date(1970, 1, 1)
 
 
@@ -197,7 +212,9 @@ def raw_scan(directory: Path) -> tuple[float, int]:
     return time.perf_counter() - begin, rows
 
 
-def indicators(directory: Path, period_start: dt.date) -> tuple[float, dict[str, object]]:
+def indicators(
+    directory: Path, period_start: dt.date, through: dt.date | None
+) -> tuple[float, dict[str, object]]:
     """Check the files, compute the indicators and the data-quality checks, all in DuckDB."""
     from kinfolk.federal.tables import open_tables
     from kinfolk.outcomes.compute import compute, connect
@@ -206,7 +223,7 @@ def indicators(directory: Path, period_start: dt.date) -> tuple[float, dict[str,
     con = connect("duckdb")
     tables = open_tables(directory, con)
     checked = time.perf_counter()
-    result = compute(tables, period_start, con=con)
+    result = compute(tables, period_start, con=con, through=through)
     done = time.perf_counter()
     print(
         f"  (open + validate {checked - begin:.2f} s, "
@@ -215,37 +232,105 @@ def indicators(directory: Path, period_start: dt.date) -> tuple[float, dict[str,
     return done - begin, result
 
 
+def simulate(scale: str, years: int, seed: int, directory: Path, fresh: bool) -> dict[str, object]:
+    """The simulator's output in ``directory`` (reused when already there); its manifest."""
+    manifest = directory / "simulation.json"
+    if manifest.is_file() and not fresh:
+        print(f"simulator output reused from {directory}")
+        return dict(json.loads(manifest.read_text(encoding="utf-8")))
+    kinfolk = Path(sys.executable).with_name("kinfolk")
+    command = [
+        str(kinfolk) if kinfolk.exists() else sys.executable,
+        *([] if kinfolk.exists() else ["-m", "kinfolk.cli"]),
+        "simulate",
+        "run",
+        "--scale",
+        scale,
+        "--years",
+        str(years),
+        "--seed",
+        str(seed),
+        "--output",
+        str(directory),
+        "--force",
+    ]
+    begin = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    print(f"simulated {scale}, {years} year(s), seed {seed} in {time.perf_counter() - begin:.1f} s")
+    return dict(json.loads(manifest.read_text(encoding="utf-8")))
+
+
+def period_of(manifest: dict[str, object]) -> tuple[dt.date, dt.date]:
+    """The last fiscal year with a full year of follow-up after it, and the data's end."""
+    years = manifest["fiscal_years"]
+    assert isinstance(years, list)
+    if len(years) < 2:
+        raise SystemExit("the simulation needs at least two fiscal years (use --years 2 or more)")
+    end = dt.date.fromisoformat(str(manifest["end_date"]))
+    return dt.date.fromisoformat(years[-2]["start"]), end
+
+
+def write_generated(children: int, directory: Path) -> None:
+    begin = time.perf_counter()
+    tables = generate(children)
+    for name, table in tables.items():
+        pq.write_table(table, directory / f"{name}.parquet")
+    rows = {name: t.num_rows for name, t in tables.items()}
+    print(
+        f"generated {children:,} children in {time.perf_counter() - begin:.1f} s: "
+        + ", ".join(f"{k} {v:,}" for k, v in rows.items())
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", choices=SCALES, default="small")
-    parser.add_argument("--children", type=int, help="override the number of children")
+    parser.add_argument("--scale", choices=SIMULATOR_SCALES, default="state")
+    parser.add_argument("--years", type=int, default=3, help="simulated years after warm-up")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--fresh", action="store_true", help="simulate again, ignore the cache")
     parser.add_argument("--input", type=Path, help="benchmark this table directory (Parquet)")
-    parser.add_argument("--period-start", default="2021-10-01")
+    parser.add_argument(
+        "--generated", type=int, metavar="CHILDREN", help="use the NumPy generator instead"
+    )
+    parser.add_argument("--period-start", help="P's first day (default: see above)")
     args = parser.parse_args(argv)
-    period_start = dt.date.fromisoformat(args.period_start)
+    period_start = dt.date.fromisoformat(args.period_start) if args.period_start else None
+    through: dt.date | None = None
 
     with tempfile.TemporaryDirectory(prefix="kinfolk-bench-") as scratch:
-        directory = args.input
-        if directory is None:
+        if args.input is not None:
+            directory = args.input
+        elif args.generated is not None:
             directory = Path(scratch)
-            n = args.children or SCALES[args.scale]
-            begin = time.perf_counter()
-            tables = generate(n)
-            for name, table in tables.items():
-                pq.write_table(table, directory / f"{name}.parquet")
-            rows = {name: t.num_rows for name, t in tables.items()}
-            del tables
+            write_generated(args.generated, directory)
+            period_start = period_start or dt.date(2021, 10, 1)
+        else:
+            if CACHE.parent.is_dir():
+                directory = CACHE / f"simulate-{args.scale}-{args.years}y-seed{args.seed}"
+                directory.mkdir(parents=True, exist_ok=True)
+            else:
+                directory = Path(scratch) / "simulated"
+            try:
+                manifest = simulate(args.scale, args.years, args.seed, directory, args.fresh)
+            except BaseException:
+                if directory.parent == CACHE:
+                    shutil.rmtree(directory, ignore_errors=True)
+                raise
+            last_year, through = period_of(manifest)
+            period_start = period_start or last_year
             print(
-                f"generated {n:,} children in {time.perf_counter() - begin:.1f} s: "
-                + ", ".join(f"{k} {v:,}" for k, v in rows.items())
+                f"input: simulator, {args.scale} scale, {manifest['children']:,} children, "
+                f"{manifest['start_date']} to {manifest['end_date']}; P starts {period_start}"
             )
+        if period_start is None:
+            period_start = dt.date(2021, 10, 1)
         scan_seconds, scan_rows = raw_scan(directory)
         scan_peak = peak_mb()
         print(
             f"raw DuckDB scan   {scan_seconds:8.2f} s  {scan_rows:>12,} rows  "
             f"peak {scan_peak:8.0f} MB"
         )
-        seconds, result = indicators(directory, period_start)
+        seconds, result = indicators(directory, period_start, through)
         print(
             f"seven indicators  {seconds:8.2f} s  {scan_rows:>12,} rows  "
             f"peak {peak_mb():8.0f} MB (process)"

@@ -4,8 +4,12 @@ The files are delimited text (CSV, one header row of codebook element names, ``\
 ISO dates), not the codebooks' fixed-width positional layouts: the element *names* and *codes* are
 the federal ones, so a state can map them to its submission layout column by column. Element
 numbers cited below are from the NCANDS Child File Codebook and from the AFCARS foster-care
-data elements (45 CFR 1355, Appendix A to Part 1355, 1993 rule, the layout the legacy
-semi-annual files use).
+data elements of the 1993 rule (45 CFR 1355, Appendix A, numbered 1-66 as in the detailed
+foster-care element list the Child Welfare Policy Manual cites, e.g. 1.2B.7 "Element Numbers
+23, 24, and 41" for the date of placement in the current setting, the number of placements and
+the current placement setting, and as in NDACAN's foster-care file codebook), the layout the
+legacy semi-annual files use. The 2020 rule (45 CFR 1355.44) names its elements by paragraph,
+not by number, so it gives no numbers to cite.
 
 Exports are deterministic (rows sorted by their keys, fixed formatting) and validated on the way
 out (the tables are checked with :func:`conform_tables`, and a report child with more than the
@@ -79,9 +83,9 @@ AFCARS_ELEMENTS = (
     (8, "WHITE"),
     (8, "UNTODETM"),
     (9, "HISORGIN"),  # 1 yes, 2 no, 3 unable to determine
-    (22, "LATREMDT"),  # date of latest removal (the episode's removal date)
-    (24, "CURSETDT"),  # date of placement in the setting (one row per setting)
-    (42, "CURPLSET"),  # placement setting 1..8
+    (21, "LATREMDT"),  # date of latest removal (the episode's removal date)
+    (23, "CURSETDT"),  # date of placement in the setting (one row per setting)
+    (41, "CURPLSET"),  # placement setting 1..8
     (56, "DODFCDT"),  # date of discharge
     (58, "DISREASN"),  # reason for discharge 1..8 (0 = not discharged)
 )
@@ -407,7 +411,7 @@ def _fill_placement_ends(
 
 
 LEGACY_HEADER = (
-    "RPTPDEND",  # element 2: report period ending date
+    "RPTPDEND",  # element 2: report period ending date (then the elements of AFCARS_ELEMENTS)
     "FIPSCODE",
     "RECNUMBR",
     "DOB",

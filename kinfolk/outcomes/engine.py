@@ -91,8 +91,8 @@ FOLLOW_UP_DAYS = {
     "permanency_12_entries": YEAR_WINDOW - 1,
     "permanency_12_23": 0,
     "permanency_24_plus": 0,
-    # exit up to 364 days after an entry on the last day of P, then 365 days to re-enter
-    "reentry_12": (YEAR_WINDOW - 1) + YEAR_WINDOW,
+    # an exit on the last day of P, then up to 365 days to re-enter
+    "reentry_12": YEAR_WINDOW,
     "placement_stability": 0,
 }
 
@@ -186,6 +186,7 @@ def _base(tables: Tables) -> _Base:
     episodes = raw_episodes.select(
         child_id=raw_episodes.child_id,
         removal_date=raw_episodes.removal_date,
+        discharge_date=raw_episodes.discharge_date,
         r=raw_episodes.removal_date.epoch_days(),
         d=raw_episodes.discharge_date.epoch_days(),
         reason=raw_episodes.discharge_reason.cast("int64"),
@@ -234,6 +235,7 @@ def _episodes_with_child(base: _Base) -> ir.Table:
     joined = e.left_join(c, e.child_id == c.child_id).select(
         e.child_id,
         e.removal_date,
+        e.discharge_date,
         e.r,
         e.d,
         e.reason,
@@ -429,11 +431,23 @@ def _thv_adjusted_discharge(base: _Base, ep: ir.Table, ps: int, pe: int) -> ir.T
     ).drop("k_child", "k_r", "last_setting", "last_start")
 
 
+def _reasonless_discharge(ep: ir.Table, in_window: ir.BooleanValue) -> ir.BooleanValue:
+    """A discharge with no reason, dated where its reason would decide the numerator (inside
+    the indicator's window and before the 18th birthday): the dictionary excludes "children
+    without a discharge reason" from the permanency indicators. A reasonless discharge after the
+    window cannot change the figure, so that child stays in (as not discharged in time)."""
+    return (ep.d.notnull() & ep.reason.isnull() & in_window & (ep.d < ep.b18)).fill_null(False)
+
+
 def _permanency_entries(base: _Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
     entries = ep.filter(ep.r >= ps, ep.r <= pe)
     first = ibis.window(group_by=entries.child_id, order_by=entries.r)
     entries = entries.mutate(rank=ibis.row_number().over(first)).filter(lambda t: t.rank == 0)
-    cohort = entries.filter(~entries.short, entries.r < entries.b18)
+    cohort = entries.filter(
+        ~entries.short,
+        entries.r < entries.b18,
+        ~_reasonless_discharge(entries, (entries.d - entries.r) < YEAR_WINDOW),
+    )
     cohort = _thv_adjusted_discharge(base, cohort, ps, pe)
     achieved = (
         cohort.reason.isin(PERMANENCY_REASONS)
@@ -463,7 +477,7 @@ def _permanency_in_care(
 ) -> ir.Table:
     in_care = ep.filter(ep.r < ps, ep.d_open >= ps, ep.b18 > ps)
     in_care = in_care.mutate(months=_months_in_care(in_care.removal_date, start))
-    cohort = in_care.filter(in_care.months >= low)
+    cohort = in_care.filter(in_care.months >= low, ~_reasonless_discharge(in_care, in_care.d <= pe))
     if high is not None:
         cohort = cohort.filter(cohort.months <= high)
     achieved = (
@@ -477,24 +491,34 @@ def _permanency_in_care(
 
 
 def _reentry(base: _Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
-    exits = ep.filter(
-        ep.r >= ps,
-        ep.r <= pe,
-        ep.r < ep.b18,
-        ep.d.notnull(),
-        ep.reason.isin(REENTRY_EXIT_REASONS),
-        (ep.d - ep.r) < YEAR_WINDOW,
-        ep.d < ep.b18,
-    )
+    """Children who exit to permanency in P (an exit cohort), and who re-enter within a year.
+
+    The cohort exit is the child's first discharge in P to reunification, a relative or
+    guardianship before the 18th birthday (the birthday is a discharge with no such reason). A
+    child with a discharge in P that has no reason, on or before that exit, is excluded: it is
+    not known whether that earlier discharge was the first exit to permanency.
+    """
+    discharged = ep.filter(ep.d.notnull(), ep.d >= ps, ep.d <= pe, ep.d < ep.b18)
+    exits = discharged.filter(discharged.reason.isin(REENTRY_EXIT_REASONS))
     first = ibis.window(group_by=exits.child_id, order_by=[exits.d, exits.r])
     exits = exits.mutate(rank=ibis.row_number().over(first)).filter(lambda t: t.rank == 0)
+    unknown = discharged.filter(discharged.reason.isnull())
+    unknown = unknown.group_by(unknown.child_id.name("u_child")).aggregate(
+        first_unknown=unknown.d.min()
+    )
+    exits = exits.left_join(unknown, exits.child_id == unknown.u_child)
+    exits = exits.filter(exits.first_unknown.isnull() | (exits.first_unknown > exits.d)).drop(
+        "u_child", "first_unknown"
+    )
+    # A removal before the discharge is not a re-entry (the dictionary drops such records); one
+    # on the discharge day is. Several re-entries of a child count once.
     later = ep.select(child_id2=ep.child_id, r2=ep.r)
     hits = (
         exits.join(
             later,
             [
                 exits.child_id == later.child_id2,
-                later.r2 != exits.r,
+                later.r2 > exits.r,
                 later.r2 >= exits.d,
                 (later.r2 - exits.d) <= YEAR_WINDOW,
             ],
@@ -503,12 +527,13 @@ def _reentry(base: _Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
         .distinct()
     )
     flagged = exits.left_join(hits, exits.child_id == hits.hit_child)
+    # Grouped by age at exit, the dictionary's risk-adjustment variable for this indicator.
     return _units(
         "reentry_12",
         flagged,
         flagged.hit_child.notnull().cast("int64"),
         ibis.literal(1),
-        flagged.removal_date,
+        flagged.discharge_date,
     )
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from kinfolk.cli import main
 from kinfolk.federal.files import (
+    AFCARS_ELEMENTS,
     export_afcars,
     export_ncands,
     import_afcars,
@@ -209,3 +210,28 @@ def test_export_of_bad_tables_is_a_clear_error(
     assert status == 2
     assert "not a valid code" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_afcars_columns_carry_the_1993_rule_element_numbers() -> None:
+    # The detailed foster-care element list (45 CFR 1355, Appendix A; the Child Welfare Policy
+    # Manual 1.2B.7 cites 23 as the date of placement in the current setting and 41 as the
+    # current placement setting): 21 is the latest removal, 56 the discharge date, 58 its reason.
+    numbers = dict((name, number) for number, name in AFCARS_ELEMENTS)
+    assert numbers == {
+        "FIPSCODE": 3,
+        "RECNUMBR": 4,
+        "DOB": 6,
+        "SEX": 7,
+        "AMIAKN": 8,
+        "ASIAN": 8,
+        "BLKAFRAM": 8,
+        "HAWAIIPI": 8,
+        "WHITE": 8,
+        "UNTODETM": 8,
+        "HISORGIN": 9,
+        "LATREMDT": 21,
+        "CURSETDT": 23,
+        "CURPLSET": 41,
+        "DODFCDT": 56,
+        "DISREASN": 58,
+    }

@@ -291,45 +291,128 @@ PERMANENCY_IN_CARE = Case(
 REENTRY = Case(
     name="reentry",
     period_start=FFY2022,
+    # An exit cohort: children discharged in P to reunification (1), a relative (2) or
+    # guardianship (5) before their 18th birthday, whenever they entered; the child's first such
+    # exit in P; re-entry is a removal on or after that discharge and at most 365 days after it.
     children=(
-        "e1,2015-01-01,1,1,0,2\n"
-        "e2,2015-01-01,1,1,0,2\n"
-        "e3,2015-01-01,1,1,0,2\n"
-        "e4,2015-01-01,1,1,0,2\n"
-        "e5,2015-01-01,1,1,0,2\n"
-        "e6,2015-01-01,1,1,0,2\n"
-        "e7,2004-06-01,1,1,0,2\n"
-        "e8,2015-01-01,1,1,0,2\n"
-        "e9,2015-01-01,1,1,0,2\n"
+        "x1,2015-01-01,1,1,0,2\n"
+        "x2,2015-01-01,2,1,0,2\n"
+        "x3,2015-01-01,1,1,0,2\n"
+        "x4,2015-01-01,2,1,0,2\n"
+        "x5,2005-01-01,1,1,0,2\n"
+        "x6,2015-01-01,2,1,0,2\n"
+        "x7,2004-06-01,1,1,0,2\n"
+        "x8,2004-07-01,2,1,0,2\n"
+        "x9,2015-01-01,1,1,0,2\n"
+        "x10,2015-01-01,2,1,0,2\n"
+        "x11,2015-01-01,1,1,0,2\n"
+        "x12,2015-01-01,2,1,0,2\n"
+        "x13,2015-01-01,1,1,0,2\n"
+        "x14,2015-01-01,2,1,0,2\n"
     ),
     episodes=(
-        # e1: reunified; re-enters exactly 365 days later: re-entry
-        "e1,2021-10-01,2022-03-01,1,Leon\n"
-        "e1,2023-03-01,,,Leon\n"
-        # e2: to a relative; re-enters 366 days later: not
-        "e2,2021-12-01,2022-02-01,2,Leon\n"
-        "e2,2023-02-02,,,Leon\n"
-        # e3: a 2-day stay (no 8-day rule here); re-enters the day of discharge: re-entry
-        "e3,2022-01-01,2022-01-03,1,Leon\n"
-        "e3,2022-01-03,,,Leon\n"
-        # e4: adopted: not in the exit cohort
-        "e4,2022-02-01,2022-03-01,3,Leon\n"
-        # e5: reunified 365 days after entry: not within 12 months: not in the cohort
-        "e5,2022-05-01,2023-05-01,1,Leon\n"
-        # e6: reunified after 364 days: in the cohort, no re-entry
-        "e6,2022-05-01,2023-04-30,1,Leon\n"
-        # e7: reunified on the 18th birthday: not in the cohort
-        "e7,2022-01-01,2022-06-01,1,Leon\n"
-        # e8: entered before P: not in the cohort
-        "e8,2021-09-01,2021-11-01,1,Leon\n"
-        # e9: the first exit (transfer) does not qualify; the second (reunification) does, and
-        # the child re-enters 151 days later: re-entry
-        "e9,2021-10-05,2021-11-05,6,Wakulla\n"
-        "e9,2021-12-01,2022-01-01,1,Wakulla\n"
-        "e9,2022-06-01,,,Wakulla\n"
+        # x1: entered before P (not in an entry cohort), reunified on the first day of P: in; it
+        # re-enters 2022-10-01, exactly 365 days later (no 29 February between): re-entry
+        "x1,2021-03-01,2021-10-01,1,Leon\n"
+        "x1,2022-10-01,,,Leon\n"
+        # x2: to a relative on the last day of P: in; re-enters 2023-10-01, 366 days later: not
+        "x2,2022-01-01,2022-09-30,2,Leon\n"
+        "x2,2023-10-01,,,Leon\n"
+        # x3: reunified the day before P: not in the cohort (nor is its re-entry in P)
+        "x3,2021-01-01,2021-09-30,1,Leon\n"
+        "x3,2021-11-01,,,Leon\n"
+        # x4: reunified the day after P: not in the cohort
+        "x4,2022-01-01,2022-10-01,1,Leon\n"
+        # x5: emancipation (4) is not an exit to permanency here: not in the cohort
+        "x5,2021-06-01,2022-03-01,4,Leon\n"
+        "x5,2022-04-01,,,Leon\n"
+        # x6: adoption (3) is permanency but not in the re-entry exit cohort
+        "x6,2021-06-01,2022-02-01,3,Leon\n"
+        "x6,2022-06-01,,,Leon\n"
+        # x7: reunified on the 18th birthday (2022-06-01), which is itself the discharge: not in
+        "x7,2021-01-01,2022-06-01,1,Leon\n"
+        "x7,2022-07-01,,,Leon\n"
+        # x8: guardianship the day before the 18th birthday (2022-07-01): in; re-enters 32 days
+        # later: re-entry (age at exit 17)
+        "x8,2021-01-01,2022-06-30,5,Wakulla\n"
+        "x8,2022-08-01,,,Wakulla\n"
+        # x9: two exits in P; the first (2021-11-05) counts, and the child re-entered 66 days
+        # later: re-entry. (Its second exit, 2022-03-01, has no re-entry: were it used, 0; were
+        # both episodes counted, 1 of 2.)
+        "x9,2021-10-05,2021-11-05,1,Wakulla\n"
+        "x9,2022-01-10,2022-03-01,1,Wakulla\n"
+        # x10: the first discharge in P is a transfer (6), not qualifying; the second, a
+        # reunification on 2022-01-01, is the first qualifying exit; re-entry 151 days later
+        "x10,2021-10-05,2021-11-05,6,Wakulla\n"
+        "x10,2021-12-01,2022-01-01,1,Wakulla\n"
+        "x10,2022-06-01,,,Wakulla\n"
+        # x11: a 2-day stay (no 8-day rule here); re-enters on the discharge day: re-entry
+        "x11,2022-01-01,2022-01-03,1,Wakulla\n"
+        "x11,2022-01-03,,,Wakulla\n"
+        # x12: an earlier discharge in P has no reason, so it is not known whether the later
+        # reunification is the first exit to permanency: excluded
+        "x12,2021-10-10,2021-11-10,,Wakulla\n"
+        "x12,2022-01-01,2022-02-01,1,Wakulla\n"
+        # x13: reunified in P, never re-enters: in, no re-entry
+        "x13,2022-02-01,2022-05-01,1,Wakulla\n"
+        # x14: reunified 2021-12-01; re-enters twice within 12 months (a runaway discharge in
+        # between does not qualify as an exit): one re-entry
+        "x14,2021-11-01,2021-12-01,1,Wakulla\n"
+        "x14,2022-01-01,2022-01-20,7,Wakulla\n"
+        "x14,2022-03-01,,,Wakulla\n"
     ),
-    # cohort e1 e2 e3 e6 e9 = 5; re-entries e1 e3 e9 = 3
-    expected={"reentry_12": (3, 5)},
+    # cohort x1 x2 x8 x9 x10 x11 x13 x14 = 8; re-entries x1 x8 x9 x10 x11 x14 = 6
+    expected={"reentry_12": (6, 8)},
+)
+
+PERMANENCY_WITHOUT_REASON = Case(
+    name="permanency_without_reason",
+    period_start=FFY2022,
+    # The dictionary excludes "children without a discharge reason" from all three permanency
+    # indicators: a discharge date with no reason, where the reason would decide the numerator
+    # (inside the indicator's window, before the 18th birthday).
+    children=(
+        "n1,2015-01-01,1,1,0,2\n"
+        "n2,2015-01-01,1,1,0,2\n"
+        "n3,2015-01-01,1,1,0,2\n"
+        "n4,2004-01-15,1,1,0,2\n"
+        "n5,2015-01-01,1,1,0,2\n"
+        "n6,2015-01-01,1,1,0,2\n"
+        "n7,2015-01-01,1,1,0,2\n"
+        "n8,2015-01-01,1,1,0,2\n"
+        "n9,2015-01-01,1,1,0,2\n"
+    ),
+    episodes=(
+        # Entries in P.
+        # n1: discharged after 120 days with no reason: excluded
+        "n1,2021-11-01,2022-03-01,,Leon\n"
+        # n2: discharged with no reason 365 days after entry, outside the 12 months: in, not
+        # permanency (its reason could not have counted)
+        "n2,2021-11-01,2022-11-01,,Leon\n"
+        # n3: reunified after 62 days: in, permanency
+        "n3,2021-12-01,2022-02-01,1,Leon\n"
+        # n4: 18 on 2022-01-15, which is its discharge; the later reasonless discharge does not
+        # matter: in, not permanency
+        "n4,2021-12-01,2022-03-01,,Leon\n"
+        # In care on 2021-10-01 for 16 months (12-23).
+        # n5: discharged in P with no reason: excluded
+        "n5,2020-06-01,2022-05-01,,Leon\n"
+        # n6: discharged with no reason after P: in, not permanency
+        "n6,2020-06-01,2022-12-01,,Leon\n"
+        # n7: to a relative in P: in, permanency
+        "n7,2020-06-01,2022-05-01,2,Leon\n"
+        # In care on 2021-10-01 for 45 months (24+).
+        # n8: discharged on the first day of P with no reason: excluded
+        "n8,2018-01-01,2021-10-01,,Leon\n"
+        # n9: still in care: in, not permanency
+        "n9,2018-01-01,,,Leon\n"
+    ),
+    # entries n2 n3 n4 -> 1 of 3; 12-23 n6 n7 -> 1 of 2; 24+ n9 -> 0 of 1
+    expected={
+        "permanency_12_entries": (1, 3),
+        "permanency_12_23": (1, 2),
+        "permanency_24_plus": (0, 1),
+    },
 )
 
 PLACEMENT_STABILITY = Case(
@@ -473,6 +556,7 @@ ALL_CASES = (
     RECURRENCE,
     PERMANENCY_ENTRIES,
     PERMANENCY_IN_CARE,
+    PERMANENCY_WITHOUT_REASON,
     REENTRY,
     PLACEMENT_STABILITY,
     LEAP_YEAR,

@@ -115,19 +115,56 @@ def test_trend_lists_each_period(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_follow_up_window_without_data_is_not_computable(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # The re-entry case's data end on 2023-05-01, but re-entry for FFY 2022 needs data through
-    # 2022-09-30 + 729 days = 2024-09-28; permanency for entries needs 2023-09-29.
+    # Re-entry for FFY 2022 follows an exit on 2022-09-30 for 365 days, so it needs data through
+    # 2023-09-30; permanency for entries needs 2022-09-30 + 364 = 2023-09-29; recurrence, like
+    # re-entry, 2023-09-30.
     directory = REENTRY.write(tmp_path / "tables")
-    status, out, _ = run(capsys, "--input", str(directory), "--period-start", "2021-10-01")
+    status, out, _ = run(
+        capsys,
+        "--input",
+        str(directory),
+        "--period-start",
+        "2021-10-01",
+        "--data-through",
+        "2023-09-28",
+    )
     assert status == 0
     indicators = json.loads(out)["indicators"]
     for name in ("reentry_12", "permanency_12_entries", "recurrence"):
         assert indicators[name]["computable"] is False
         assert indicators[name]["numerator"] is None and indicators[name]["value"] is None
         assert "not computable" in indicators[name]["reason"]
-    assert "2024-09-28" in indicators["reentry_12"]["reason"]
+    assert "2023-09-30" in indicators["reentry_12"]["reason"]
+    assert "2023-09-29" in indicators["permanency_12_entries"]["reason"]
     # Indicators without a follow-up window are still computed.
     assert indicators["placement_stability"]["computable"] is True
+
+    # One day more and permanency for entries is computable, re-entry is not yet.
+    status, out, _ = run(
+        capsys,
+        "--input",
+        str(directory),
+        "--period-start",
+        "2021-10-01",
+        "--data-through",
+        "2023-09-29",
+    )
+    indicators = json.loads(out)["indicators"]
+    assert indicators["permanency_12_entries"]["computable"] is True
+    assert indicators["reentry_12"]["computable"] is False
+
+    # Through the last day of the last exit's follow-up, re-entry is computed.
+    status, out, _ = run(
+        capsys,
+        "--input",
+        str(directory),
+        "--period-start",
+        "2021-10-01",
+        "--data-through",
+        "2023-09-30",
+    )
+    entry = json.loads(out)["indicators"]["reentry_12"]
+    assert (entry["computable"], entry["numerator"], entry["denominator"]) == (True, 6, 8)
 
 
 def test_period_start_must_be_a_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

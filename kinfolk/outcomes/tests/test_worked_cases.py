@@ -127,3 +127,18 @@ def test_age_standardised_approximation_by_hand(tmp_path: Path, duckdb_con: Any)
     # Wakulla (four 6-10s + p10 at 17, 1 permanent): expected 4 x 4/9 + 0 = 1.778;
     # 1 / 1.778 x 40 = 22.5
     assert adjusted == {"Leon": 54.0, "Wakulla": 22.5}
+
+
+def test_reentry_breakdown_by_age_group_uses_age_at_exit(tmp_path: Path, duckdb_con: Any) -> None:
+    case = next(c for c in ALL_CASES if c.name == "reentry")
+    tables = read_tables(case.write(tmp_path))
+    result = compute(
+        tables, case.period_start, by="age_group", con=duckdb_con, through=case.through
+    )
+    groups = {
+        g["group"]: (g["numerator"], g["denominator"])
+        for g in result["indicators"]["reentry_12"]["breakdown"]
+    }
+    # x8 (born 2004-07-01) is 17 at its exit on 2022-06-30 (16 at its removal); the others,
+    # born 2015-01-01, are 6 at exit
+    assert groups == {"6-10": (5, 7), "17+": (1, 1)}
