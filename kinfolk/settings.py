@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "kinfolk.core.middleware.SessionTimeoutMiddleware",
+    "kinfolk.core.middleware.AgencyTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kinfolk.core.middleware.SecurityHeadersMiddleware",
@@ -182,7 +183,6 @@ KINFOLK_CSP = (
 
 # --- Internationalisation and time ----------------------------------------------------------
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 # The agency's own zone: legal timeframes and the pages' clocks use it (policy may override).
@@ -190,6 +190,23 @@ KINFOLK_AGENCY_TIME_ZONE = env.str("KINFOLK_AGENCY_TIME_ZONE", default="America/
 KINFOLK_POLICY_FILE = env.str(
     "KINFOLK_POLICY_FILE", default=str(PACKAGE_DIR / "policy" / "default.yaml")
 )
+
+
+def _policy_time_zone(path: str, fallback: str) -> str:
+    """``agency.time_zone`` from the policy file (the start-up policy check reports a bad file)."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return str(raw["agency"]["time_zone"])
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return fallback
+
+
+# Stored values stay UTC (USE_TZ); forms read and pages show times in the agency's zone, and
+# timezone.localdate() is the agency's date. AgencyTimeZoneMiddleware activates the same zone
+# per request, so a policy swapped at run time is followed too.
+TIME_ZONE = _policy_time_zone(KINFOLK_POLICY_FILE, KINFOLK_AGENCY_TIME_ZONE)
 KINFOLK_BREAK_GLASS_MINUTES = env.int("KINFOLK_BREAK_GLASS_MINUTES", default=240)
 KINFOLK_IDEMPOTENCY_HOURS = env.int("KINFOLK_IDEMPOTENCY_HOURS", default=48)
 
@@ -215,7 +232,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "kinfolk.core.api.exception_handler",
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["kinfolk.core.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 
 from kinfolk.core import access
-from kinfolk.core.models import AccessGrant, Assignment, AuditEvent, BreakGlass
+from kinfolk.core.models import AccessGrant, Assignment, AuditEvent, BreakGlass, OrgUnit, Role
+from kinfolk.intake import services as intake
 
 # persona, a unit whose people they may open (None: none), a unit whose people they may not
 ROLE_TABLE = [
@@ -42,6 +43,145 @@ def test_each_role_sees_exactly_its_scope(
     response = client.get(f"/api/v1/persons/{denied.pk}/")
     assert response.status_code == 404
     assert response.json() == {"code": "not_found", "message": "Not found."}
+
+
+# --- Every role: one thing it may do, one thing it may not ------------------------------------
+#
+# role, persona, action, where the record lies ("assigned": outside scope but assigned to the
+# persona; "restricted": in scope but restricted; None: the action concerns no record).
+# Where an endpoint serves the action the case goes through the API; the roles whose work
+# (referrals, outcomes) has no endpoint yet are held to the rule itself, ``access.can_access``.
+ALLOWED = [
+    ("hotline_worker", "hana", "report.view", "CED-1"),  # statewide intake
+    ("hotline_supervisor", "hector", "person.update", "BAK-1"),
+    ("investigator", "ines", "person.update", "ADM-N"),
+    ("case_worker", "carla", "report.view", "ADM-S"),
+    ("foster_care_worker", "felix", "person.update", "ADM-N"),  # county covers its offices
+    ("resource_family_worker", "rita", "person.view", "BAK-1"),  # circuit covers its counties
+    ("supervisor", "sam", "report.view", "ADM-S"),
+    ("office_manager", "mona", "report.view", "BAK-1"),
+    ("partner_staff", "pat", "referral.view", "assigned"),  # a referral sent to them
+    ("coalition_coordinator", "cora", "referral.view", "CED-1"),
+    ("analyst", "ana", "outcomes.view", "CED-1"),
+    ("administrator", "adam", "user.manage", None),
+    ("auditor", "audrey", "audit.view", None),
+]
+DENIED = [
+    ("hotline_worker", "hana", "person.view", "restricted"),
+    ("hotline_supervisor", "hector", "report.view", "restricted"),
+    ("investigator", "ines", "report.view", "CED-1"),  # another county
+    ("case_worker", "carla", "person.update", "ADM-N"),  # the other office of the county
+    ("foster_care_worker", "felix", "report.view", "ADM-N"),  # in scope, role lacks it
+    ("resource_family_worker", "rita", "person.view", "CED-1"),  # another circuit
+    ("supervisor", "sam", "person.view", "CED-1"),
+    ("office_manager", "mona", "person.update", "BAK-1"),  # in scope, role lacks it
+    ("partner_staff", "pat", "person.view", "assigned"),  # assigned, role lacks it
+    ("coalition_coordinator", "cora", "report.view", "ADM-N"),
+    ("analyst", "ana", "person.view", "ADM-N"),
+    ("administrator", "adam", "audit.view", None),
+    ("auditor", "audrey", "user.manage", None),
+]
+
+
+def test_the_role_tables_cover_every_role_in_the_policy(personas):
+    every_role = set(Role.objects.values_list("code", flat=True))
+    assert {row[0] for row in ALLOWED} == every_role
+    assert {row[0] for row in DENIED} == every_role
+    for role, who, *_ in ALLOWED + DENIED:
+        assert access.role_codes(personas[who]) == {role}
+
+
+@pytest.fixture
+def record_for(personas, person_in):
+    """A person or report lying where a table row says, for the persona of that row."""
+
+    def make(who, action, where):
+        unit = "CED-1" if where == "assigned" else ("ADM-N" if where == "restricted" else where)
+        if action.startswith("report."):
+            record = _report_in(personas["hana"], unit)
+        else:
+            record = person_in(unit)
+        if where == "restricted":
+            type(record).objects.filter(pk=record.pk).update(restricted=True)
+            record.refresh_from_db()
+        if where == "assigned":
+            Assignment.objects.create(
+                user=personas[who], record_type=record.RECORD_TYPE, record_id=record.pk
+            )
+        return record
+
+    return make
+
+
+def _report_in(hotline_worker, unit):
+    return intake.report_file(
+        user=hotline_worker,
+        org_unit=OrgUnit.objects.get(code=unit),
+        received_at=timezone.now() - timedelta(minutes=5),
+        channel="phone",
+        narrative="Synthetic report for an access test.",
+        reporter={"source": "5"},
+        people=[
+            intake.PersonEntry(
+                role="alleged_victim",
+                ref="c1",
+                confirmed_new=True,
+                values={"first_name": "Test", "last_name": f"Child {unit}"},
+            )
+        ],
+        allegations=[{"child": "c1", "maltreatment_type": "2"}],
+    )
+
+
+def _attempt(client, user, action, record):
+    """Do ``action`` as the user would and return the HTTP status (or the rule's decision)."""
+    if action == "user.manage":
+        return client.get("/api/v1/users/").status_code
+    if action == "audit.view":
+        return client.get("/api/v1/audit/?record_type=person").status_code
+    if action == "report.view":
+        return client.get(f"/api/v1/reports/{record.pk}/").status_code
+    if action == "person.view":
+        return client.get(f"/api/v1/persons/{record.pk}/").status_code
+    if action == "person.update":
+        return client.patch(
+            f"/api/v1/persons/{record.pk}/",
+            {"tribal_affiliation": "Osage"},
+            content_type="application/json",
+            headers={"If-Match": f'"{record.version}"'},
+        ).status_code
+    return 200 if access.can_access(user, record, action).allowed else 404
+
+
+@pytest.mark.parametrize(("role", "who", "action", "where"), ALLOWED, ids=[r[0] for r in ALLOWED])
+def test_each_role_may_do_its_work_on_a_record_in_its_reach(
+    personas, client_for, record_for, role, who, action, where
+):
+    user = personas[who]
+    record = record_for(who, action, where) if where else None
+    assert access.has_permission(user, action)
+    assert _attempt(client_for(user), user, action, record) == 200
+
+
+@pytest.mark.parametrize(("role", "who", "action", "where"), DENIED, ids=[r[0] for r in DENIED])
+def test_each_role_is_refused_outside_its_reach_or_its_permissions(
+    personas, client_for, record_for, role, who, action, where
+):
+    user = personas[who]
+    record = record_for(who, action, where) if where else None
+    status = _attempt(client_for(user), user, action, record)
+    if record is None:
+        assert status == 403  # no record involved: the role simply lacks the action
+        return
+    assert status == 404  # a record the user may not touch looks like a missing one
+    assert not access.can_access(user, record, action).allowed
+    if action == "person.update":
+        record.refresh_from_db()
+        assert (record.version, record.tribal_affiliation) == (1, "")
+    if action in {"person.view", "report.view"}:  # a refused read is itself audited
+        assert AuditEvent.objects.filter(
+            record_id=str(record.pk), action="denied", username=who
+        ).exists()
 
 
 def test_out_of_scope_and_missing_records_look_the_same(personas, person_in, client_for):

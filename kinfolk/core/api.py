@@ -36,14 +36,20 @@ from kinfolk.core.models import IdempotencyKey, User
 # --- Errors ---------------------------------------------------------------------------------
 
 
+def _printable(text: Any) -> str:
+    """Error text without lone surrogates: DRF's messages echo the input (``"…" is not a valid
+    choice``) and the JSON renderer cannot encode a lone surrogate (it would be a 500)."""
+    return _SURROGATE.sub("\ufffd", str(text))
+
+
 def _flatten(detail: Any) -> Any:
     if isinstance(detail, dict):
-        return {str(k): _flatten(v) for k, v in detail.items()}
+        return {_printable(k): _flatten(v) for k, v in detail.items()}
     if isinstance(detail, list):
         if all(isinstance(item, str) for item in detail):
-            return [str(item) for item in detail]
+            return [_printable(item) for item in detail]
         return [_flatten(item) for item in detail]
-    return [str(detail)]
+    return [_printable(detail)]
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -242,13 +248,42 @@ class SafeCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+def unstorable_json(value: Any, *, max_depth: int = 20) -> str:
+    """Why free-form JSON cannot be stored ("" when it can): nesting deeper than ``max_depth``,
+    or a key or string with a control character or lone surrogate (PostgreSQL's jsonb refuses
+    NUL and lone surrogates; the JSON renderer cannot encode the latter).
+
+    Walks with an explicit stack: a recursive walk of deep input would itself overflow.
+    """
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > max_depth:
+            return f"Nested more than {max_depth} levels deep."
+        if isinstance(item, str):
+            if _SURROGATE.search(item) or _CONTROL.search(item):
+                return "Contains control characters or invalid unicode."
+        elif isinstance(item, dict):
+            stack.extend((k, depth + 1) for k in item)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return ""
+
+
 class StrictSerializer(serializers.Serializer):
     """An input serializer that refuses fields it does not declare."""
 
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, dict):
             raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
-        unknown = sorted(str(k)[:100] for k in data if k not in self.fields)
+        # The names are echoed in the error body: no control characters or lone surrogates
+        # (the JSON renderer cannot encode those), at most 100 characters each.
+        unknown = sorted(
+            _SURROGATE.sub("\ufffd", _CONTROL.sub("\ufffd", str(k)[:100]))
+            for k in data
+            if k not in self.fields
+        )
         if unknown:
             raise serializers.ValidationError({k: ["Unknown field."] for k in unknown[:20]})
         return super().to_internal_value(data)

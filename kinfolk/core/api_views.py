@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.db import transaction
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
@@ -22,8 +22,8 @@ from kinfolk.core.api import (
     actor,
     validated,
 )
-from kinfolk.core.errors import ApplicationError, ValidationFailed
-from kinfolk.core.models import AuditEvent, OrgUnit, Role
+from kinfolk.core.errors import ApplicationError, NotFound, ValidationFailed
+from kinfolk.core.models import AuditEvent, OrgUnit, Role, User
 
 
 class AuditEventOut(serializers.Serializer):
@@ -147,6 +147,11 @@ class UserOut(serializers.Serializer):
     email = serializers.CharField()
     is_active = serializers.BooleanField()
     roles = RoleAssignmentOut(many=True, source="role_assignments.all")
+    supervisors = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_supervisors(self, obj: User) -> list[str]:
+        return sorted(link.supervisor.username for link in obj.supervisors_set.all())
 
 
 class RoleIn(StrictSerializer):
@@ -201,8 +206,42 @@ class UserRoleApi(ApiView):
         return Response(UserOut(target).data, status=201)
 
 
+class SupervisorIn(StrictSerializer):
+    supervisor = SafeSlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True)
+    )
+
+
+def _managed_user(request: Request, user_id: int) -> User:
+    """A user an administrator manages (403 for other roles, 404 for an unknown id)."""
+    target = selectors.user_list(user=actor(request)).filter(pk=user_id).first()
+    if target is None:
+        raise NotFound("No such user.")
+    return target
+
+
+class UserSupervisorApi(ApiView):
+    """The user's supervisor: one at a time; setting a new one replaces the old."""
+
+    @extend_schema(
+        operation_id="users_supervisor_set", request=SupervisorIn, responses={200: UserOut}
+    )
+    def post(self, request: Request, user_id: int) -> Response:
+        target = _managed_user(request, user_id)
+        data = validated(SupervisorIn, request.data)
+        services.supervisor_set(by=actor(request), supervisee=target, supervisor=data["supervisor"])
+        return Response(UserOut(_managed_user(request, user_id)).data)
+
+    @extend_schema(operation_id="users_supervisor_clear", request=None, responses={200: UserOut})
+    def delete(self, request: Request, user_id: int) -> Response:
+        target = _managed_user(request, user_id)
+        services.supervisor_set(by=actor(request), supervisee=target, supervisor=None)
+        return Response(UserOut(_managed_user(request, user_id)).data)
+
+
 class TokenIn(StrictSerializer):
-    username = serializers.CharField(max_length=150)
+    # Safe text: a NUL byte would reach the user lookup, which PostgreSQL cannot run.
+    username = SafeCharField(max_length=150)
     password = serializers.CharField(max_length=128)
 
 

@@ -1,4 +1,4 @@
-"""Request id, session timeouts and security headers."""
+"""Request id, session timeouts, the agency's time zone and security headers."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 
 from kinfolk.core import audit, context
+from kinfolk.core.policy import agency_zone
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 Handler = Callable[[HttpRequest], HttpResponse]
@@ -75,6 +77,24 @@ class SessionTimeoutMiddleware:
                 request.session["kinfolk_last_seen"] = now
             request.session.setdefault("kinfolk_login_at", now)
         return self.get_response(request)
+
+
+class AgencyTimeZoneMiddleware:
+    """Read and show datetimes in the agency's zone from policy; the database keeps UTC.
+
+    A "14:05" typed on a form is 14:05 on the agency's clock, and pages print due times the
+    way the agency reads them. API datetimes keep their ISO 8601 offsets either way.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        timezone.activate(agency_zone())
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 class SecurityHeadersMiddleware:

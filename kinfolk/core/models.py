@@ -6,9 +6,14 @@ import uuid
 from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import models, transaction
+from django.db.models import Value
+from django.db.models.functions import Concat, Substr
 from django.utils import timezone
+
+from kinfolk.core.errors import ValidationFailed
 
 
 class BaseModel(models.Model):
@@ -89,8 +94,55 @@ class OrgUnit(models.Model):
         return f"{self.name} ({self.get_kind_display()})"
 
     def save(self, *args, **kwargs):
-        self.path = (self.parent.path if self.parent else "/") + f"{self.code}/"
-        super().save(*args, **kwargs)
+        """Store the path; a changed code or parent re-roots every descendant in the same
+        transaction, so scopes ("lies inside") follow the move at once."""
+        with transaction.atomic():
+            problems = {} if self._state.adding else self._placement_problem()
+            if problems:
+                raise ValidationFailed(
+                    "The unit cannot move there.", fields={k: [v] for k, v in problems.items()}
+                )
+            old_path = (
+                None
+                if self._state.adding
+                else OrgUnit.objects.filter(pk=self.pk).values_list("path", flat=True).first()
+            )
+            # The parent's stored path, not a possibly stale copy held in memory.
+            parent_path = "/"
+            if self.parent is not None:
+                stored = OrgUnit.objects.filter(pk=self.parent.pk).values_list("path", flat=True)
+                parent_path = stored.first() or self.parent.path
+            self.path = f"{parent_path}{self.code}/"
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "path"}
+            super().save(*args, **kwargs)
+            if old_path and old_path != self.path:
+                OrgUnit.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                    path=Concat(Value(self.path), Substr("path", len(old_path) + 1))
+                )
+
+    def _placement_problem(self) -> dict[str, str]:
+        """Why this unit cannot sit where it is (under ``parent``), read from stored paths."""
+        if self.parent_id is None:
+            return {}
+        parent_path = OrgUnit.objects.filter(pk=self.parent_id).values_list("path", flat=True)
+        own_path = OrgUnit.objects.filter(pk=self.pk).values_list("path", flat=True)
+        stored_parent, stored_own = parent_path.first(), own_path.first()
+        if self.parent_id == self.pk or (
+            stored_own and stored_parent and stored_parent.startswith(stored_own)
+        ):
+            return {"parent": "A unit cannot sit inside itself or one of its own sub-units."}
+        return {}
+
+    def clean(self) -> None:
+        problems = self._placement_problem()
+        order = self.KIND_ORDER
+        if self.parent is not None and self.kind in order and self.parent.kind in order:
+            if order.index(self.kind) <= order.index(self.parent.kind):
+                problems.setdefault("parent", "A unit must sit below its parent's kind.")
+        if problems:
+            raise ValidationError(problems)
 
     def contains(self, other: OrgUnit) -> bool:
         return other.path.startswith(self.path)

@@ -30,6 +30,19 @@ class RoleSpec:
 
 
 @dataclass(frozen=True)
+class MatchingPolicy:
+    """Person-matching thresholds (match probabilities, 0–1).
+
+    ``possible_duplicate``: at or above it, creating a new person needs a confirmation
+    that they are someone else, and de-duplication queues the pair for a data steward.
+    ``likely_duplicate``: at or above it, the pair is shown as likely the same person.
+    """
+
+    possible_duplicate: float = 0.5
+    likely_duplicate: float = 0.9
+
+
+@dataclass(frozen=True)
 class Policy:
     source: str
     agency_name: str
@@ -37,6 +50,7 @@ class Policy:
     actions: dict[str, str]
     roles: dict[str, RoleSpec]
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    matching: MatchingPolicy = field(default_factory=MatchingPolicy)
 
 
 def _require(mapping: Any, key: str, kind: type, where: str) -> Any:
@@ -46,6 +60,28 @@ def _require(mapping: Any, key: str, kind: type, where: str) -> Any:
     if not isinstance(value, kind):
         raise PolicyError(f"{where}.{key}: expected {kind.__name__}, got {type(value).__name__}")
     return value
+
+
+def _parse_matching(raw: Any, source: str) -> MatchingPolicy:
+    if raw is None:
+        return MatchingPolicy()
+    where = f"{source}: matching"
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{where}: expected a mapping")
+    unknown = sorted(str(k) for k in raw if k not in ("possible_duplicate", "likely_duplicate"))
+    if unknown:
+        raise PolicyError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    values: dict[str, float] = {}
+    for key in ("possible_duplicate", "likely_duplicate"):
+        value = raw.get(key, getattr(MatchingPolicy, key))
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise PolicyError(f"{where}.{key}: expected a number between 0 and 1")
+        if not 0 < value < 1:
+            raise PolicyError(f"{where}.{key}: must lie strictly between 0 and 1")
+        values[key] = float(value)
+    if values["possible_duplicate"] > values["likely_duplicate"]:
+        raise PolicyError(f"{where}: possible_duplicate must not exceed likely_duplicate")
+    return MatchingPolicy(**values)
 
 
 def parse_policy(text: str, source: str = "<policy>") -> Policy:
@@ -92,6 +128,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         actions=dict(actions),
         roles=roles,
         raw=raw,
+        matching=_parse_matching(raw.get("matching"), source),
     )
 
 
@@ -111,3 +148,7 @@ def get_policy() -> Policy:
 
 def agency_zone() -> ZoneInfo:
     return get_policy().time_zone
+
+
+def matching_policy() -> MatchingPolicy:
+    return get_policy().matching

@@ -51,7 +51,7 @@ def break_glass_unreviewed(*, user: User) -> QuerySet[BreakGlass]:
 def user_list(*, user: User) -> QuerySet[User]:
     access.require_permission(user, "user.manage")
     return User.objects.prefetch_related(
-        "role_assignments__role", "role_assignments__org_unit"
+        "role_assignments__role", "role_assignments__org_unit", "supervisors_set__supervisor"
     ).order_by("username")
 
 

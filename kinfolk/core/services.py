@@ -168,14 +168,37 @@ def role_assign(
         )
     assignment, _ = RoleAssignment.objects.get_or_create(user=user, role=role, org_unit=org_unit)
     access.forget_roles(user)
+    staff = _staff_sync(user)
     audit.record(
         user=by,
         action="grant",
         record_type="user",
         record_id=user.pk,
+        fields=["is_staff"] if staff else [],
         detail={"role": role_code, "org_unit": str(org_unit.pk) if org_unit else None},
     )
     return assignment
+
+
+# The Django admin (reference data: org units, roles) is for roles that manage users.
+ADMIN_SITE_PERMISSION = "user.manage"
+
+
+def _staff_sync(user: User) -> bool:
+    """Keep ``is_staff`` (entry to the Django admin) in step with the user's roles.
+
+    Returns whether it changed. Superusers are left alone: they are made by hand.
+    """
+    # JSON "contains" differs between SQLite and PostgreSQL; a user has a handful of roles.
+    should = any(
+        ADMIN_SITE_PERMISSION in ra.role.permissions
+        for ra in RoleAssignment.objects.filter(user=user).select_related("role")
+    )
+    if user.is_superuser or user.is_staff == should:
+        return False
+    user.is_staff = should
+    user.save(update_fields=["is_staff"])
+    return True
 
 
 @transaction.atomic
@@ -188,14 +211,75 @@ def role_revoke(*, by: User, assignment: RoleAssignment) -> None:
         record_id=assignment.user_id,
         detail={"role": assignment.role_id, "org_unit": str(assignment.org_unit_id)},
     )
+    user = assignment.user
     assignment.delete()
+    access.forget_roles(user)
+    if _staff_sync(user):
+        audit.record(
+            user=by, action="update", record_type="user", record_id=user.pk, fields=["is_staff"]
+        )
+
+
+def _supervision_problem(*, supervisor: User, supervisee: User) -> str:
+    """Why ``supervisor`` may not supervise ``supervisee``, or "" when they may."""
+    if supervisor.pk == supervisee.pk:
+        return "Nobody supervises themselves."
+    # Walk up from the new supervisor: meeting the supervisee would close a loop.
+    seen: set[int] = set()
+    frontier = {supervisor.pk}
+    while frontier:
+        if supervisee.pk in frontier:
+            return "That would make a loop: this user already (indirectly) supervises them."
+        seen |= frontier
+        frontier = (
+            set(
+                Supervision.objects.filter(supervisee_id__in=frontier).values_list(
+                    "supervisor_id", flat=True
+                )
+            )
+            - seen
+        )
+    return ""
+
+
+def _supervision_audit(*, by: User | None, action: str, link: Supervision) -> None:
+    audit.record(
+        user=by,
+        action=action,
+        record_type="supervision",
+        record_id=link.supervisee_id,
+        fields=["supervisor"],
+        detail={"supervisor": link.supervisor_id, "supervisee": link.supervisee_id},
+    )
 
 
 @transaction.atomic
-def supervision_set(*, supervisor: User, supervisee: User) -> Supervision:
-    if supervisor.pk == supervisee.pk:
-        raise ValidationFailed(
-            "Nobody supervises themselves.", fields={"supervisee": ["Same user."]}
-        )
-    link, _ = Supervision.objects.get_or_create(supervisor=supervisor, supervisee=supervisee)
+def supervision_set(*, by: User | None = None, supervisor: User, supervisee: User) -> Supervision:
+    """Add ``supervisor`` to the supervisee's supervisors (refusing self and loops)."""
+    if by is not None:
+        access.require_permission(by, "user.manage")
+    problem = _supervision_problem(supervisor=supervisor, supervisee=supervisee)
+    if problem:
+        raise ValidationFailed(problem, fields={"supervisor": [problem]})
+    link, created = Supervision.objects.get_or_create(supervisor=supervisor, supervisee=supervisee)
+    if created:
+        _supervision_audit(by=by, action="create", link=link)
     return link
+
+
+@transaction.atomic
+def supervisor_set(*, by: User, supervisee: User, supervisor: User | None) -> User:
+    """Make ``supervisor`` the one supervisor of ``supervisee``; ``None`` clears it."""
+    access.require_permission(by, "user.manage")
+    if supervisor is not None:
+        problem = _supervision_problem(supervisor=supervisor, supervisee=supervisee)
+        if problem:
+            raise ValidationFailed(problem, fields={"supervisor": [problem]})
+    for link in Supervision.objects.select_for_update().filter(supervisee=supervisee):
+        if supervisor is not None and link.supervisor_id == supervisor.pk:
+            continue
+        _supervision_audit(by=by, action="delete", link=link)
+        link.delete()
+    if supervisor is not None:
+        supervision_set(by=by, supervisor=supervisor, supervisee=supervisee)
+    return supervisee

@@ -10,4 +10,9 @@ urlpatterns = [
     path("audit/verify/", api_views.AuditVerifyApi.as_view(), name="audit-verify"),
     path("users/", api_views.UserListApi.as_view(), name="users"),
     path("users/<int:user_id>/roles/", api_views.UserRoleApi.as_view(), name="user-roles"),
+    path(
+        "users/<int:user_id>/supervisor/",
+        api_views.UserSupervisorApi.as_view(),
+        name="user-supervisor",
+    ),
 ]

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from kinfolk.core.models import AuditEvent, OrgUnit, Role
+from kinfolk.core.models import AuditEvent, OrgUnit, Role, User
 from kinfolk.people.models import DobPrecision, Hispanic, Sex
 
 
@@ -127,3 +127,15 @@ class UserCreateForm(forms.Form):
 class RoleAddForm(forms.Form):
     role = SafeModelChoiceField(queryset=Role.objects.all())
     org_unit = SafeModelChoiceField(queryset=OrgUnit.objects.all(), required=False)
+
+
+class SupervisorForm(forms.Form):
+    """A user's supervisor by username; left empty, the user has no supervisor."""
+
+    supervisor = SafeModelChoiceField(
+        queryset=User.objects.filter(is_active=True),
+        to_field_name="username",
+        required=False,
+        widget=forms.TextInput(attrs={"list": "usernames", "autocomplete": "off"}),
+        error_messages={"invalid_choice": "No active user has that username."},
+    )

@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("users/", views.users_page, name="users"),
     path("users/<int:user_id>/roles/", views.user_role_add, name="user-role-add"),
+    path("users/<int:user_id>/supervisor/", views.user_supervisor_set, name="user-supervisor"),
     path(
         "users/<int:user_id>/roles/<int:assignment_id>/remove/",
         views.user_role_remove,
