@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from kinfolk.core.models import AuditEvent
 from kinfolk.people import matchindex, selectors, services
-from kinfolk.people.models import Person
+from kinfolk.people.models import Address, Person, Phone
 
 
 @pytest.fixture
@@ -77,8 +77,84 @@ def test_the_index_explains_a_swapped_day_and_month(ines, create):
     create()
     create(first_name="Maria", last_name="Lopez", date_of_birth="2015-01-01")
     results = ines.get("/api/v1/persons/?q=Jaylen Carter&date_of_birth=2017-09-03").json()
-    assert "date of birth with day and month swapped" in results[0]["reasons"]
-    assert any(r.startswith("first name matches") for r in results[0]["reasons"])
+    reasons = results[0]["reasons"]
+    assert any(r.endswith(" date of birth with day and month swapped") for r in reasons)
+    assert any(" first name matches" in r for r in reasons)
+
+
+def _weight(line: str) -> float:
+    return float(line.split(" ", 1)[0].replace("\u2212", "-"))
+
+
+def test_each_line_of_an_explanation_says_how_much_it_counted(ines, create):
+    create()
+    create(first_name="Maria", last_name="Lopez", date_of_birth="2015-01-01")
+    results = ines.get("/api/v1/persons/?q=Jaylen Carter&date_of_birth=2017-09-03").json()
+    reasons = results[0]["reasons"]
+    assert reasons[-1].endswith("starting odds, before any evidence")
+    assert all(r[0] in "+\u2212" for r in reasons)
+    # The weights are the model's own: they add up to the probability shown beside them.
+    implied = 1 / (1 + 2 ** -sum(_weight(r) for r in reasons))
+    assert implied == pytest.approx(results[0]["score"], abs=0.02)
+
+
+def test_evidence_against_a_match_has_a_negative_weight(ines, create):
+    create()
+    results = ines.get("/api/v1/persons/?q=Jaylen Carter&date_of_birth=2011-01-20").json()
+    differs = [r for r in results[0]["reasons"] if "date of birth differs" in r]
+    assert differs and _weight(differs[0]) < 0
+
+
+@pytest.fixture
+def two_namesakes(person_in) -> tuple[Person, Person]:
+    """Two people of the same name and birth date, at different homes (loaded unchecked)."""
+    oak = person_in("ADM-N", first_name="Jaylen", last_name="Carter", sex="1")
+    elm = person_in(
+        "ADM-N", first_name="Jaylen", last_name="Carter", sex="1", date_of_birth=oak.date_of_birth
+    )
+    Address.objects.create(
+        person=oak, street="12 Oak Street", city="Adamsville", state="DS", postcode="65001"
+    )
+    Address.objects.create(
+        person=elm, street="480 Elm Avenue", city="Cedar Falls", state="DS", postcode="65900"
+    )
+    Phone.objects.create(person=oak, number="555-201-0001")
+    Phone.objects.create(person=elm, number="555-909-0002")
+    matchindex.rebuild()
+    return oak, elm
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ("street=12 Oak Street", 0),
+        ("street=480 Elm Ave&city=Cedar Falls", 1),
+        ("postcode=65900", 1),
+        ("city=Adamsville&postcode=65001", 0),
+        ("phone=555-909-0002", 1),
+        ("phone=(555) 201-0001", 0),
+    ],
+)
+def test_address_pieces_and_phone_tell_namesakes_apart(ines, two_namesakes, where, expected):
+    wanted = two_namesakes[expected]
+    results = ines.get(f"/api/v1/persons/?q=Jaylen Carter&{where}").json()
+    assert [r["id"] for r in results][:1] == [str(wanted.pk)]
+    assert results[0]["score"] > results[1]["score"]
+
+
+def test_a_search_by_address_alone_is_a_search(personas, two_namesakes):
+    oak, _ = two_namesakes
+    results = _search(personas["ines"], street="12 Oak Street", postcode="65001")
+    assert results and results[0].person.pk == oak.pk
+
+
+@pytest.mark.parametrize(
+    ("query", "field"), [("postcode=6500", "postcode"), ("phone=call me", "phone")]
+)
+def test_a_bad_address_or_phone_in_a_search_is_a_field_error(ines, query, field):
+    response = ines.get(f"/api/v1/persons/?q=Carter&{query}")
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
 
 
 def test_the_index_finds_people_by_another_name(ines, create):

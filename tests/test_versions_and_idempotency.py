@@ -121,8 +121,12 @@ def test_keys_belong_to_one_user(personas, client_for):
     a = client_for(personas["ines"]).post(
         "/api/v1/persons/", NEW_PERSON, content_type="application/json", headers=headers
     )
+    # Sam sees Ines's new record, so he confirms his is someone else (search first).
     b = client_for(personas["sam"]).post(
-        "/api/v1/persons/", NEW_PERSON, content_type="application/json", headers=headers
+        "/api/v1/persons/",
+        {**NEW_PERSON, "different_from": [a.json()["id"]], "confirmation_reason": "Namesake"},
+        content_type="application/json",
+        headers=headers,
     )
     assert a.status_code == b.status_code == 201
     assert a.json()["id"] != b.json()["id"]

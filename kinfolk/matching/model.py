@@ -21,6 +21,9 @@ from kinfolk.matching.normalize import Normalized
 _FIRST = FIELD_INDEX["first_name"]
 _LAST = FIELD_INDEX["last_name"]
 _DOB = FIELD_INDEX["date_of_birth"]
+_SEX = FIELD_INDEX["sex"]
+# compare_dob's last level: the dates are more than about a year apart.
+_DOB_FAR = len(FIELDS[_DOB].levels) - 1
 _FIRST_DIFFERENT = len(FIELDS[_FIRST].levels) - 1
 # Guards: facts that say "two people" however much else agrees, because the fields that
 # agree are shared by relatives and the independence assumption would add them up.
@@ -293,6 +296,11 @@ class MatchModel:
             )
         if "household" in self.guards:
             guarded |= first_differs & ~np.isin(gamma[:, _DOB], (0, 1)) & household
+            # Siblings with alike names ("Elijah" and "Elizabeth") share a home too: a first
+            # name that is not the same, with birth dates over a year apart or another sex.
+            first_not_same = gamma[:, _FIRST] > 0
+            far_or_other = (gamma[:, _DOB] == _DOB_FAR) | (gamma[:, _SEX] == 1)
+            guarded |= first_not_same & far_or_other & household
         if "generation" in self.guards:
             year_l = np.asarray([r.dob_year for r in left])[pairs_left]
             year_r = np.asarray([r.dob_year for r in right])[pairs_right]
@@ -372,6 +380,13 @@ def guard_reason(
     household = levels[_STREET] in (0, 1) or levels[_PHONE] == 0
     if "household" in guards and first_differs and levels[_DOB] not in (0, 1) and household:
         return "different first name, not the same birth date, one home: two of one household"
+    if (
+        "household" in guards
+        and household
+        and levels[_FIRST] > 0
+        and (levels[_DOB] == _DOB_FAR or levels[_SEX] == 1)
+    ):
+        return "not the same first name, born over a year apart or another sex, one home: siblings"
     if (
         "generation" in guards
         and (a.suffix != b.suffix or household)

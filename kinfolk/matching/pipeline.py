@@ -7,7 +7,7 @@ the blocked pairs), so no labelled examples are needed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -44,8 +44,8 @@ class ScoredPair:
 class DedupeResult:
     """``cluster_of[record_id]`` is the cluster's id (the record_id of its first record).
 
-    ``review`` holds the pairs a guard kept apart that would otherwise have matched, with
-    the probability they would have had: possible twins, or one child under two names —
+    ``review`` holds the pairs the twins guard kept apart that would otherwise have matched,
+    with the probability they would have had: possible twins, or one child under two names —
     for a data steward's possible-duplicate queue, never for an automatic merge.
     """
 
@@ -133,13 +133,18 @@ def dedupe(
         gamma, norm, norm, pairs_left, pairs_right, tf, apply_guards=False
     )
     unguarded_probability = 1.0 / (1.0 + np.exp2(-np.clip(unguarded, -60, 60)))
+    # Only the twins guard leaves a real doubt (twins, or one child entered under two first
+    # names); siblings in one home and parent and child are two people, nothing to review.
+    twins = replace(model, guards=model.guards & {"twins"}).guard_mask(
+        gamma, norm, norm, pairs_left, pairs_right
+    )
     review = [
         ScoredPair(
             records[int(pairs_left[k])].record_id,
             records[int(pairs_right[k])].record_id,
             float(unguarded_probability[k]),
         )
-        for k in np.flatnonzero(guarded & (unguarded_probability >= threshold)).tolist()
+        for k in np.flatnonzero(twins & (unguarded_probability >= threshold)).tolist()
     ]
     labels = connected_components(
         n,

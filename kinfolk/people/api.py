@@ -48,6 +48,13 @@ IF_MATCH = OpenApiParameter(
     required=True,
     description='The ETag (version) you last read, e.g. "3".',
 )
+IF_MATCH_TO_REPLACE = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Needed to replace an identifier the person already has: the ETag you read.",
+)
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
@@ -253,6 +260,14 @@ class SearchIn(StrictSerializer):
     identifier = serializers.RegexField(
         r"^[0-9 -]{0,11}$", required=False, allow_blank=True, default=""
     )
+    street = SafeCharField(max_length=200, required=False, allow_blank=True, default="")
+    city = SafeCharField(max_length=100, required=False, allow_blank=True, default="")
+    postcode = serializers.RegexField(
+        r"^\d{5}(-\d{4})?$", required=False, allow_blank=True, default=""
+    )
+    phone = serializers.RegexField(
+        r"^\+?[0-9 ().-]{7,20}$", max_length=32, required=False, allow_blank=True, default=""
+    )
     limit = serializers.IntegerField(min_value=1, max_value=100, required=False, default=25)
 
 
@@ -288,7 +303,9 @@ class PersonListApi(ApiView):
         parameters=[SearchIn],
         responses={200: SearchResultOut(many=True), **ERRORS},
         description="Typo-tolerant search by name (``q`` = 'first last' or 'last, first'), "
-        "date of birth, sex, SSN (9 digits) or its last four digits.",
+        "date of birth, sex, SSN (9 digits) or its last four digits, address pieces (street, "
+        "city, postcode) and phone. ``score`` is the match probability and ``reasons`` its "
+        "explanation, each line with its weight (log2 odds).",
     )
     def get(self, request: Request) -> Response:
         data = validated(SearchIn, request.query_params.dict())
@@ -300,6 +317,10 @@ class PersonListApi(ApiView):
             date_of_birth=data.get("date_of_birth"),
             sex=data["sex"],
             identifier=data["identifier"],
+            street=data["street"],
+            city=data["city"],
+            postcode=data["postcode"],
+            phone=data["phone"],
         )
         results = selectors.person_search(user=actor(request), query=query, limit=limit)
         return Response(SearchResultOut(results, many=True).data)
@@ -309,6 +330,11 @@ class PersonListApi(ApiView):
         parameters=[IDEMPOTENCY_KEY],
         request=PersonCreateIn,
         responses={201: PersonOut, 422: OpenApiResponse(ERROR), **ERRORS},
+        description="The registry is searched first: a record that may already exist (match "
+        "probability at or above the policy's possible-duplicate threshold) is refused with "
+        "code ``possible_duplicate``, the ``candidates`` and their weighted explanations, "
+        "unless ``different_from`` lists every candidate's id and ``confirmation_reason`` "
+        "says why this is someone else; each such pair is then recorded as different people.",
     )
     def post(self, request: Request) -> Response:
         data = validated(PersonCreateIn, request.data)
@@ -322,19 +348,14 @@ class PersonListApi(ApiView):
             "phones": data.pop("phones"),
             "identifiers": [{"kind": "ssn", "value": ssn}] if ssn else [],
         }
-        if different_from:
-            person = services.person_create_confirmed_new(
-                user=actor(request),
-                org_unit=org_unit,
-                values=data,
-                different_from=different_from,
-                reason=confirmation_reason,
-                **related,
-            )
-        else:
-            person = services.person_create(
-                user=actor(request), org_unit=org_unit, values=data, **related
-            )
+        person = services.person_create_after_search(
+            user=actor(request),
+            org_unit=org_unit,
+            values=data,
+            different_from=different_from,
+            reason=confirmation_reason,
+            **related,
+        )
         return _person_response(_reload(actor(request), person.pk), status=201)
 
 
@@ -423,12 +444,26 @@ class PersonNameApi(ApiView):
 class PersonIdentifierApi(ApiView):
     @extend_schema(
         operation_id="persons_identifier_set",
+        parameters=[IF_MATCH_TO_REPLACE],
         request=IdentifierIn,
-        responses={200: PersonOut, **ERRORS},
+        responses={
+            200: PersonOut,
+            412: OpenApiResponse(ERROR, description="Stale: the body carries the current record."),
+            428: OpenApiResponse(ERROR, description="Replacing an identifier needs If-Match."),
+            **ERRORS,
+        },
     )
     def post(self, request: Request, person_id: str) -> Response:
         data = validated(IdentifierIn, request.data)
-        services.person_identifier_set(user=actor(request), person_id=person_id, **data)
+        version = expected_version(request) if "If-Match" in request.headers else None
+        try:
+            services.person_identifier_set(
+                user=actor(request), person_id=person_id, expected_version=version, **data
+            )
+        except Conflict as exc:
+            current = _reload(actor(request), person_id)
+            body = exc.as_dict() | {"current": PersonOut(current).data}
+            return Response(body, status=exc.status, headers={"ETag": etag(current.version)})
         return _person_response(_reload(actor(request), person_id))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kinfolk.matching import Score
+from kinfolk.matching.model import GUARD, MOVED
 
 # The worker-facing phrase for each field and comparison level of kinfolk.matching.
 _PHRASES: dict[tuple[str, str], str] = {
@@ -38,26 +39,50 @@ _PHRASES: dict[tuple[str, str], str] = {
 }
 
 
-def explain_score(score: Score) -> list[str]:
-    """A match score's evidence as phrases, strongest first, for the worker's screen."""
+def signed(weight: float) -> str:
+    """A weight as the worker reads it: "+4.1", "−2.0" (a true minus sign)."""
+    return f"{weight:+.1f}".replace("-", "\u2212")
+
+
+def _phrase(field: str, level: str, weight: float) -> str:
+    note = ""
+    if (field, level) not in _PHRASES and ", " in level:
+        # A term-frequency note ("exact, common name") qualifies the level.
+        level, _, note = level.rpartition(", ")
+    if field == MOVED:
+        return "home details differ, counted once as a move"
+    if weight > 0:
+        phrase = _PHRASES.get((field, level), f"{field.replace('_', ' ')}: {level}")
+        return f"{phrase} ({note})" if note else phrase
+    label = field.replace("_", " ")
+    return f"{label} differs" if level == "different" else f"{label} differs ({level})"
+
+
+def explain_score(score: Score, *, count_guard: bool = True) -> list[str]:
+    """A match score's evidence, strongest first, each line with its weight (log2 odds).
+
+    The weights are the model's own: the starting odds (the last line) plus every line
+    add up to the score whose probability is shown beside them, so a worker sees which
+    fields agreed and how much each counted. With ``count_guard=False`` a guard (possible
+    twins, a household member) is named but not counted, for a steward's queue that shows
+    the probability the pair would have had without it.
+    """
     lines: list[str] = []
     for c in sorted(score.contributions, key=lambda c: (-abs(c.weight), c.field)):
         if c.level == "missing" or abs(c.weight) < 0.05:
             continue
-        level, note = c.level, ""
-        if (c.field, level) not in _PHRASES and ", " in level:
-            # A term-frequency note ("exact, common name") qualifies the level.
-            level, _, note = level.rpartition(", ")
-        if c.field == "guard":
+        if c.field == GUARD:
             # A guard (twins, household members, parent and child) holds the score down.
             phrase = f"may be two people: {c.level}"
-        elif c.weight > 0:
-            phrase = _PHRASES.get((c.field, level), f"{c.field.replace('_', ' ')}: {level}")
-            if note:
-                phrase = f"{phrase} ({note})"
+            line = f"{signed(c.weight)} {phrase}" if count_guard else f"{phrase} (not counted)"
         else:
-            label = c.field.replace("_", " ")
-            phrase = f"{label} differs" if level == "different" else f"{label} differs ({level})"
-        if phrase not in lines:
-            lines.append(phrase)
+            line = f"{signed(c.weight)} {_phrase(c.field, c.level, c.weight)}"
+        if line not in lines:
+            lines.append(line)
+    lines.append(f"{signed(score.prior_weight)} starting odds, before any evidence")
     return lines
+
+
+def weight_without_guard(score: Score) -> float:
+    """The score's log2 odds before any guard, for the review of a pair a guard held apart."""
+    return score.match_weight - sum(c.weight for c in score.contributions if c.field == GUARD)

@@ -1,8 +1,9 @@
 """The registry's person-matching index: one ``kinfolk.matching.SearchIndex`` file per database.
 
 Each person is one index record (record id = the person's id) plus one per other name
-they are known by (``<person id>:<name id>``), so an alias or former name is found like
-the main one. Only the last four digits of an SSN go into the index: the file sits
+they are known by (``<person id>:<name id>``) and one per record merged into them
+(``<person id>:<merged id>``), so an alias, former name or a merged record's spelling is
+found like the main one. Only the last four digits of an SSN go into the index: the file sits
 outside the database and its encryption at rest, and a full number is matched in the
 database by its digest instead.
 
@@ -103,10 +104,34 @@ def records_for(person: Person) -> Iterator[PersonRecord]:
             middle_name=name.middle_name,
             last_name=name.last_name or person.last_name,
         )
+    # A record merged into this one keeps its own spelling of the name on itself (only its
+    # links move): it is one more name this person is known by, so a search under it still
+    # finds them. An unmerge drops these again.
+    for merged in merged_records_of(person):
+        yield replace(
+            base,
+            record_id=alias_record_id(person.pk, merged.pk),
+            first_name=merged.first_name,
+            middle_name=merged.middle_name,
+            last_name=merged.last_name,
+        )
+
+
+def merged_records_of(person: Person) -> list[Person]:
+    """Every record merged into this one, directly or through a record merged into it."""
+    found: list[Person] = []
+    todo = list(person.merged_from.all())
+    while todo:
+        merged = todo.pop(0)
+        found.append(merged)
+        todo.extend(merged.merged_from.all())
+    return found
 
 
 def _people(ids: Iterable[Any] | None = None) -> Iterator[Person]:
-    qs = Person.objects.prefetch_related("names", "identifiers", "addresses", "phones")
+    qs = Person.objects.prefetch_related(
+        "names", "identifiers", "addresses", "phones", "merged_from"
+    )
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
     yield from qs.order_by("pk").iterator(chunk_size=2000)

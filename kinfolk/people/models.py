@@ -306,6 +306,9 @@ class PossibleDuplicate(BaseModel):
 class PersonMerge(BaseModel):
     """One merge: which record survived, which was merged, and every link it moved.
 
+    ``grants_added`` lists the ids of the access grants the merge carried from the merged
+    record to the survivor (see ``survivor_was_restricted``).
+
     ``moved`` lists ``{"model": app_label.model, "field": name, "pk": id}`` for each row
     re-pointed from the merged record to the survivor (and ``assignment`` rows by id), so
     an unmerge puts back exactly those rows and no others.
@@ -317,6 +320,11 @@ class PersonMerge(BaseModel):
     moved = models.JSONField(default=list)
     kept = models.JSONField(default=list)
     pair_status = models.CharField(max_length=24, blank=True)
+    # Restriction follows the data: a survivor that takes in a restricted record becomes
+    # restricted, and the merged record's grants are carried to it. Kept so an unmerge
+    # restores the survivor's own flag and revokes exactly the grants the merge added.
+    survivor_was_restricted = models.BooleanField(null=True, blank=True)
+    grants_added = models.JSONField(default=list)
     undone_at = models.DateTimeField(null=True, blank=True)
     undone_by = models.ForeignKey(
         "core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -13,17 +14,21 @@ from django.db.models import Prefetch, Q, QuerySet
 from kinfolk.core import access, audit, crypto
 from kinfolk.core.errors import AccessDenied
 from kinfolk.core.models import User
-from kinfolk.matching import PersonRecord, SearchIndex
+from kinfolk.core.policy import matching_policy
+from kinfolk.matching import MatchModel, PersonRecord, Score, SearchIndex, score_pair
 from kinfolk.matching.index import IndexFormatError
 from kinfolk.people import matchindex, search
 from kinfolk.people.explain import explain_score
 from kinfolk.people.models import (
+    Address,
     Household,
     Identifier,
     Person,
     PersonMerge,
     PersonName,
+    Phone,
     PossibleDuplicate,
+    Relationship,
 )
 
 MAX_CANDIDATES = 400
@@ -38,6 +43,12 @@ class SearchQuery:
     date_of_birth: date | None = None
     sex: str = ""
     identifier: str = ""
+    # Address pieces and a phone number: evidence for the matching index's score (a
+    # sibling at the same address is told apart by the guards, not confused).
+    street: str = ""
+    city: str = ""
+    postcode: str = ""
+    phone: str = ""
 
     def split_name(self) -> tuple[str, str]:
         """``first last`` or ``last, first`` in one box, or the two fields."""
@@ -60,6 +71,10 @@ class SearchQuery:
             or self.last_name
             or self.date_of_birth
             or self.identifier
+            or self.street.strip()
+            or self.city.strip()
+            or self.postcode.strip()
+            or self.phone.strip()
         )
 
 
@@ -107,22 +122,35 @@ def _candidates_query(user: User, query: SearchQuery, ids: Any) -> QuerySet[Pers
         qs = qs.filter(sex__in=[query.sex, "9"])
     qs = qs.filter(merged_into__isnull=True)
     return qs.select_related("org_unit").prefetch_related(
-        "names", Prefetch("identifiers", queryset=Identifier.objects.all())
+        "names",
+        Prefetch("identifiers", queryset=Identifier.objects.all()),
+        "addresses",
+        "phones",
+        "merged_from",
     )
 
 
-def _index_search(user: User, query: SearchQuery, index: SearchIndex) -> list[SearchResult]:
-    """Ranked by the matching index's probability; the access filter runs in the query."""
+def query_record(query: SearchQuery) -> PersonRecord:
+    """The query as a matching record: what is known of the person sought."""
     first, last = query.split_name()
     digits = _DIGITS.sub("", query.identifier)
-    record = PersonRecord(
+    return PersonRecord(
         record_id="",
         first_name=first,
         last_name=last,
         date_of_birth=query.date_of_birth,
         sex=_SEX_CODES.get(query.sex, ""),
         ssn=digits if len(digits) in (4, 9) else "",
+        street=query.street.strip(),
+        city=query.city.strip(),
+        postcode=query.postcode.strip(),
+        phone=query.phone.strip(),
     )
+
+
+def _index_search(user: User, query: SearchQuery, index: SearchIndex) -> list[SearchResult]:
+    """Ranked by the matching index's probability; the access filter runs in the query."""
+    record = query_record(query)
     best: dict[str, tuple[float, list[str], bool]] = {}
     for candidate in index.search(record, limit=INDEX_CANDIDATES):
         person_id = matchindex.person_id_of(candidate.record_id)
@@ -250,6 +278,67 @@ def person_search(*, user: User, query: SearchQuery, limit: int = 25) -> list[Se
     return results
 
 
+def _pair_score(record: PersonRecord, person: Person, model: MatchModel) -> Score:
+    """The best pair score of a new record against any of a person's names."""
+    scores = [score_pair(record, r, model=model) for r in matchindex.records_for(person)]
+    return max(scores, key=lambda s: s.match_weight)
+
+
+def person_possible_duplicates(
+    *,
+    user: User,
+    values: Mapping[str, Any],
+    addresses: Sequence[Mapping[str, Any]] = (),
+    phones: Sequence[Mapping[str, Any]] = (),
+    ssn: str = "",
+    limit: int = 10,
+) -> list[SearchResult]:
+    """People already in the registry (that the user may see) whom a new record may be.
+
+    Searches first, as a worker would (``person_search``, audited), then scores each
+    candidate against the new record as a pair with the matching model and its pair prior
+    — the same scoring as de-duplication — so ``score`` is the probability that the two
+    records are one person and ``reasons`` its weighted explanation. Returns those at or
+    above the policy's ``matching.possible_duplicate`` threshold, likeliest first.
+    """
+    address = addresses[0] if addresses else {}
+    query = SearchQuery(
+        first_name=str(values.get("first_name") or ""),
+        last_name=str(values.get("last_name") or ""),
+        date_of_birth=values.get("date_of_birth"),
+        sex=str(values.get("sex") or ""),
+        identifier=ssn,
+        street=str(address.get("street") or ""),
+        city=str(address.get("city") or ""),
+        postcode=str(address.get("postcode") or ""),
+        phone=str(phones[0].get("number") or "") if phones else "",
+    )
+    # Sex is evidence in the pair score, not a filter: it is misrecorded too often to let
+    # it hide a child's record.
+    found = person_search(user=user, query=replace(query, sex=""), limit=25)
+    if not found:
+        return []
+    record = replace(query_record(query), middle_name=str(values.get("middle_name") or ""))
+    try:
+        index = matchindex.get_index(create=False)
+    except IndexFormatError:
+        index = None
+    model = index.model if index is not None and len(index) > 0 else MatchModel.default()
+    same_ssn = _identifier_matches(query) if len(_DIGITS.sub("", ssn)) == 9 else set()
+    threshold = matching_policy().possible_duplicate
+    out: list[SearchResult] = []
+    for result in found:
+        score = _pair_score(record, result.person, model)
+        probability, reasons = score.probability, explain_score(score)
+        if result.person.pk in same_ssn:
+            probability = max(probability, 0.99)
+            reasons = ["the full SSN matches: at least 0.99", *reasons]
+        if probability >= threshold:
+            out.append(SearchResult(result.person, round(probability, 4), reasons))
+    out.sort(key=lambda r: (-r.score, str(r.person.pk)))
+    return out[:limit]
+
+
 def person_get(*, user: User, person_id: Any, action: str = "person.view") -> Person:
     qs = Person.objects.select_related("org_unit", "created_by", "updated_by").prefetch_related(
         "memberships",
@@ -283,6 +372,73 @@ def person_history(*, person: Person) -> list[dict[str, Any]]:
                 "fields": changed,
             }
         )
+    return out
+
+
+# Bookkeeping every row carries: not "what changed" for a reader of the history.
+_TIMELINE_QUIET = frozenset({"version", "created_at", "updated_at", "created_by", "updated_by"})
+_HISTORY_TYPE = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+def _timeline_note(label: str, entry: Any) -> str:
+    """A short tag telling rows of one kind apart; an identifier only ever shows its mask."""
+    if label == "Identifier":
+        kind = Identifier.Kind(entry.kind).label if entry.kind in Identifier.Kind else entry.kind
+        return f"{kind} {crypto.mask(entry.last4, entry.kind)}".strip()
+    if label == "Name":
+        return str(PersonName.Kind(entry.kind).label) if entry.kind in PersonName.Kind else ""
+    if label == "Phone":
+        return str(Phone.Kind(entry.kind).label) if entry.kind in Phone.Kind else ""
+    if label == "Relationship":
+        return entry.get_kind_display()
+    return ""
+
+
+def person_timeline(*, person: Person) -> list[dict[str, Any]]:
+    """One chronological history of the person and what is recorded about them, newest first.
+
+    Covers the person row, names, identifiers, addresses, phones and relationships (either
+    side). Rows name the fields that changed, never their values; identifiers keep no value in
+    their history, only the last four characters, shown masked. Read after ``person_get``
+    audited the view.
+    """
+    sources: list[tuple[str, Any]] = [
+        ("Person", Person.history.filter(id=person.pk)),
+        ("Name", PersonName.history.filter(person_id=person.pk)),
+        ("Identifier", Identifier.history.filter(person_id=person.pk)),
+        ("Address", Address.history.filter(person_id=person.pk)),
+        ("Phone", Phone.history.filter(person_id=person.pk)),
+        (
+            "Relationship",
+            Relationship.history.filter(Q(person_id=person.pk) | Q(related_id=person.pk)),
+        ),
+    ]
+    out: list[dict[str, Any]] = []
+    for label, queryset in sources:
+        entries = list(queryset.select_related("history_user").order_by("history_date"))
+        previous: dict[Any, Any] = {}
+        for entry in entries:
+            older = previous.get(entry.id)
+            previous[entry.id] = entry
+            changed: list[str] = []
+            if older is not None and entry.history_type == "~":
+                delta = entry.diff_against(older)
+                changed = sorted(
+                    c.field
+                    for c in delta.changes
+                    if c.field not in _TIMELINE_QUIET and not c.field.startswith("search_")
+                )
+            out.append(
+                {
+                    "at": entry.history_date,
+                    "by": str(entry.history_user) if entry.history_user else "system",
+                    "record": label,
+                    "type": _HISTORY_TYPE[entry.history_type],
+                    "fields": changed,
+                    "note": _timeline_note(label, entry),
+                }
+            )
+    out.sort(key=lambda row: row["at"], reverse=True)
     return out
 
 
@@ -326,7 +482,7 @@ def duplicate_list(*, user: User, limit: int = 200) -> list[PossibleDuplicate]:
             person_a__in=mergeable,
             person_b__in=mergeable,
         )
-        .select_related("person_a", "person_b")
+        .select_related("person_a__org_unit", "person_b__org_unit")
         .order_by("-probability", "person_a_id", "person_b_id")[:limit]
     )
     audit.record(

@@ -15,12 +15,27 @@ from django.utils import timezone
 from simple_history.models import HistoricalChanges
 
 from kinfolk.core import access, audit, crypto
-from kinfolk.core.errors import AccessDenied, Forbidden, ValidationFailed
-from kinfolk.core.models import Assignment, OrgUnit, User
+from kinfolk.core.errors import (
+    AccessDenied,
+    Conflict,
+    Forbidden,
+    PreconditionRequired,
+    ValidationFailed,
+)
+from kinfolk.core.models import AccessGrant, Assignment, OrgUnit, User
+from kinfolk.core.policy import matching_policy
 from kinfolk.core.services import apply_changes
 from kinfolk.matching import dedupe, score_pair
-from kinfolk.people.explain import explain_score
-from kinfolk.people.matchindex import alias_record_id, records_for, reindex_on_commit
+from kinfolk.matching.model import GUARD, TermFrequencies, probability_from_weight
+from kinfolk.matching.normalize import normalize
+from kinfolk.people import selectors
+from kinfolk.people.explain import explain_score, weight_without_guard
+from kinfolk.people.matchindex import (
+    alias_record_id,
+    merged_records_of,
+    records_for,
+    reindex_on_commit,
+)
 from kinfolk.people.models import (
     Address,
     Household,
@@ -71,6 +86,13 @@ def _check_person_values(values: Mapping[str, Any]) -> None:
         raise ValidationFailed("Some fields are not valid.", fields=errors)
 
 
+def _check_new_values(values: Mapping[str, Any]) -> None:
+    unknown = set(values) - set(PERSON_FIELDS)
+    if unknown:
+        raise ValidationFailed("Unknown fields.", fields={k: ["Unknown field."] for k in unknown})
+    _check_person_values({"first_name": "", "last_name": "", **values})
+
+
 def _refresh_keys(person: Person) -> None:
     keys = keys_for(person.first_name, person.last_name)
     person.search_first, person.search_last = keys.first, keys.last
@@ -96,10 +118,7 @@ def person_create(
 ) -> Person:
     access.require_permission(user, "person.create")
     _unit_for_create(user, org_unit)
-    unknown = set(values) - set(PERSON_FIELDS)
-    if unknown:
-        raise ValidationFailed("Unknown fields.", fields={k: ["Unknown field."] for k in unknown})
-    _check_person_values({"first_name": "", "last_name": "", **values})
+    _check_new_values(values)
     person = Person(org_unit=org_unit, created_by=user, updated_by=user, **values)
     _refresh_keys(person)
     person._change_reason = "create"  # type: ignore[attr-defined]
@@ -171,6 +190,19 @@ def _person_for_write(user: User, person_id: Any) -> Person:
     )
 
 
+def _touch(person: Person, user: User, what: str) -> None:
+    """A name, address, phone, identifier or relationship changed: the record's version moves.
+
+    The person's ETag covers everything shown with the record, so a client holding an older
+    copy learns of the change (its next If-Match is stale) instead of overwriting blindly.
+    """
+    person.version += 1
+    person.updated_by = user
+    person.updated_at = timezone.now()
+    person._change_reason = what  # type: ignore[attr-defined]
+    person.save(update_fields=["version", "updated_by", "updated_at"])
+
+
 @transaction.atomic
 def person_update(
     *, user: User, person_id: Any, expected_version: int, changes: Mapping[str, Any]
@@ -203,9 +235,27 @@ def person_update(
 
 
 @transaction.atomic
-def person_identifier_set(*, user: User, person_id: Any, kind: str, value: str) -> Identifier:
+def person_identifier_set(
+    *, user: User, person_id: Any, kind: str, value: str, expected_version: int | None = None
+) -> Identifier:
+    """Set an identifier. Replacing one the record already has is an update: it needs the
+    version the worker last saw (If-Match), so a wrong SSN never silently replaces a right one.
+    """
     person = _person_for_write(user, person_id)
+    if person.identifiers.filter(kind=kind).exists():
+        if expected_version is None:
+            raise PreconditionRequired(
+                "This person already has that identifier: send If-Match with the version you "
+                "read to replace it."
+            )
+        if expected_version != person.version:
+            raise Conflict(
+                f"This record was changed by someone else (now version {person.version}, "
+                f"you edited version {expected_version}).",
+                extra={"current_version": person.version},
+            )
     ident = _identifier_set(person=person, user=user, kind=kind, value=value)
+    _touch(person, user, f"identifier:{kind}")
     audit.record(
         user=user,
         action="update",
@@ -221,6 +271,7 @@ def person_identifier_set(*, user: User, person_id: Any, kind: str, value: str) 
 def person_name_add(*, user: User, person_id: Any, data: Mapping[str, Any]) -> PersonName:
     person = _person_for_write(user, person_id)
     name = _name_add(person=person, user=user, data=data)
+    _touch(person, user, "names")
     audit.record(
         user=user,
         action="update",
@@ -258,6 +309,7 @@ def person_address_add(
     address = Address.objects.create(
         person=person, created_by=user, updated_by=user, **{**data, "valid_from": valid_from}
     )
+    _touch(person, user, "addresses")
     audit.record(
         user=user,
         action="update",
@@ -276,6 +328,7 @@ def person_phone_add(*, user: User, person_id: Any, number: str, kind: str) -> P
     phone = Phone.objects.create(
         person=person, number=number, kind=kind, created_by=user, updated_by=user
     )
+    _touch(person, user, "phones")
     audit.record(
         user=user, action="update", record_type="person", record_id=person.pk, fields=["phones"]
     )
@@ -306,6 +359,7 @@ def relationship_add(
     rel = Relationship.objects.create(
         person=person, related=related, kind=kind, started=started, created_by=user, updated_by=user
     )
+    _touch(person, user, "relationships")
     audit.record(
         user=user,
         action="update",
@@ -417,7 +471,13 @@ def duplicate_pair_record(
 
 @transaction.atomic
 def duplicate_confirm_different(
-    *, user: User, person_id: Any, other_id: Any, reason: str = "", probability: float = 0.0
+    *,
+    user: User,
+    person_id: Any,
+    other_id: Any,
+    reason: str = "",
+    probability: float = 0.0,
+    reasons: Sequence[str] = (),
 ) -> PossibleDuplicate:
     """A worker confirms two records are different people; the pair leaves the queue for good.
 
@@ -432,7 +492,12 @@ def duplicate_confirm_different(
             "A record cannot differ from itself.", fields={"other": ["Choose another person."]}
         )
     pair = duplicate_pair_record(
-        a=person, b=other, probability=probability, reasons=[], source="confirmation", user=user
+        a=person,
+        b=other,
+        probability=probability,
+        reasons=reasons,
+        source="confirmation",
+        user=user,
     )
     assert pair is not None  # noqa: S101 - the two differ
     pair.status = PossibleDuplicate.Status.CONFIRMED_DIFFERENT
@@ -453,26 +518,100 @@ def duplicate_confirm_different(
     return pair
 
 
+def _candidate_message(result: selectors.SearchResult) -> str:
+    return (
+        f"Possible duplicate of person {result.person.pk} (match probability "
+        f"{result.score:.2f}): {'; '.join(result.reasons)}."
+    )
+
+
+def candidates_out(results: Sequence[selectors.SearchResult]) -> list[dict[str, Any]]:
+    """The candidates a refused creation names, for the API body and the page."""
+    return [
+        {
+            "id": str(r.person.pk),
+            "probability": r.score,
+            "reasons": list(r.reasons),
+            "first_name": r.person.first_name,
+            "last_name": r.person.last_name,
+            "date_of_birth": r.person.date_of_birth.isoformat() if r.person.date_of_birth else None,
+            "org_unit": r.person.org_unit.name,
+        }
+        for r in results
+    ]
+
+
 @transaction.atomic
-def person_create_confirmed_new(
+def person_create_after_search(
     *,
     user: User,
     org_unit: OrgUnit,
     values: Mapping[str, Any],
-    different_from: Sequence[Any],
+    different_from: Sequence[Any] = (),
     reason: str = "",
-    **related: Any,
+    names: Sequence[Mapping[str, Any]] = (),
+    identifiers: Sequence[Mapping[str, Any]] = (),
+    addresses: Sequence[Mapping[str, Any]] = (),
+    phones: Sequence[Mapping[str, Any]] = (),
 ) -> Person:
-    """Create a person the worker confirmed is none of ``different_from`` (recorded per pair)."""
-    if not reason.strip():
+    """Add a person only after searching the registry for them: one child, one record.
+
+    A new record that scores at or above the policy's possible-duplicate threshold
+    against someone the user can see is refused (``possible_duplicate``, a field error on
+    ``different_from`` naming each candidate with its weighted explanation) unless the
+    worker confirms, with a reason, that the person is none of them by listing their ids
+    in ``different_from``. Each confirmation is recorded per pair (confirmed different,
+    audited), so de-duplication does not queue the pair again.
+    """
+    access.require_permission(user, "person.create")
+    _unit_for_create(user, org_unit)
+    _check_new_values(values)
+    confirmed = list(dict.fromkeys(str(pk) for pk in different_from))
+    ssn = next((i["value"] for i in identifiers if i.get("kind") == Identifier.Kind.SSN), "")
+    candidates = selectors.person_possible_duplicates(
+        user=user, values=values, addresses=addresses, phones=phones, ssn=ssn
+    )
+    if confirmed and not reason.strip():
         raise ValidationFailed(
-            "Say why this is a different person.", fields={"reason": ["This field is required."]}
+            "Say why this is a different person.",
+            fields={"confirmation_reason": ["This field is required."]},
+            extra={"candidates": candidates_out(candidates)},
         )
-    person = person_create(user=user, org_unit=org_unit, values=values, **related)
-    for other_id in different_from:
-        duplicate_confirm_different(
-            user=user, person_id=person.pk, other_id=other_id, reason=reason
+    unconfirmed = [c for c in candidates if str(c.person.pk) not in confirmed]
+    if unconfirmed:
+        raise ValidationFailed(
+            "This person may already be in the registry. Open the existing record, or "
+            "confirm they are someone else and say why.",
+            fields={"different_from": [_candidate_message(c) for c in unconfirmed]},
+            code="possible_duplicate",
+            extra={"candidates": candidates_out(candidates)},
         )
+    person = person_create(
+        user=user,
+        org_unit=org_unit,
+        values=values,
+        names=names,
+        identifiers=identifiers,
+        addresses=addresses,
+        phones=phones,
+    )
+    scored = {str(c.person.pk): c for c in candidates}
+    for other_id in confirmed:
+        found = scored.get(other_id)
+        try:
+            duplicate_confirm_different(
+                user=user,
+                person_id=person.pk,
+                other_id=other_id,
+                reason=reason,
+                probability=found.score if found else 0.0,
+                reasons=found.reasons if found else (),
+            )
+        except AccessDenied:
+            raise ValidationFailed(
+                "Unknown person.",
+                fields={"different_from": [f"No such person: {other_id}."]},
+            ) from None
     return person
 
 
@@ -575,10 +714,11 @@ def person_merge(*, user: User, survivor_id: Any, merged_id: Any, reason: str) -
         pair.version += 1
         pair.updated_by = user
         pair.save(update_fields=["status", "decided_at", "version", "updated_by"])
+    grants_added = _carry_restriction(survivor=survivor, merged=merged, merge=merge)
     merged.status = PersonStatus.MERGED
     merged.merged_into = survivor
     _bump(merged, user, "merge", ["status", "merged_into"])
-    _bump(survivor, user, "merge", [])
+    _bump(survivor, user, "merge", ["restricted"])
     for person, role in ((survivor, "survivor"), (merged, "merged")):
         audit.record(
             user=user,
@@ -592,6 +732,8 @@ def person_merge(*, user: User, survivor_id: Any, merged_id: Any, reason: str) -
                 "merged": str(merged.pk),
                 "moved": len(moved),
                 "kept": len(kept),
+                "restricted": survivor.restricted,
+                "grants_carried": len(grants_added),
             },
             reason=reason,
         )
@@ -601,6 +743,41 @@ def person_merge(*, user: User, survivor_id: Any, merged_id: Any, reason: str) -
         drop=[alias_record_id(merged.pk, name_pk) for name_pk in names_before],
     )
     return merge
+
+
+def _carry_restriction(*, survivor: Person, merged: Person, merge: PersonMerge) -> list[int]:
+    """A survivor that takes in a restricted record's data becomes restricted too.
+
+    Otherwise the merged record's names, addresses and phones would show to anyone in the
+    survivor's scope. The merged record's grants are carried to the survivor, so those
+    allowed to see that child still do; both are recorded on the merge for the unmerge.
+    """
+    merge.survivor_was_restricted = survivor.restricted
+    added: list[int] = []
+    if merged.restricted:
+        survivor.restricted = True
+        holders = set(
+            AccessGrant.objects.filter(
+                record_type=Person.RECORD_TYPE, record_id=survivor.pk, revoked_at__isnull=True
+            ).values_list("user_id", flat=True)
+        )
+        for grant in AccessGrant.objects.filter(
+            record_type=Person.RECORD_TYPE, record_id=merged.pk, revoked_at__isnull=True
+        ).order_by("pk"):
+            if grant.user_id in holders:
+                continue
+            holders.add(grant.user_id)
+            carried = AccessGrant.objects.create(
+                user_id=grant.user_id,
+                record_type=Person.RECORD_TYPE,
+                record_id=survivor.pk,
+                granted_by_id=grant.granted_by_id,
+                reason=f"Carried by merge {merge.pk} from grant {grant.pk}: {grant.reason}",
+            )
+            added.append(carried.pk)
+    merge.grants_added = added
+    merge.save(update_fields=["survivor_was_restricted", "grants_added"])
+    return added
 
 
 @transaction.atomic
@@ -656,10 +833,15 @@ def person_unmerge(*, user: User, merge_id: Any, reason: str) -> PersonMerge:
     merge.version += 1
     merge.updated_by = user
     merge.save(update_fields=["undone_at", "undone_by", "undo_reason", "version", "updated_by"])
+    AccessGrant.objects.filter(pk__in=merge.grants_added, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if merge.survivor_was_restricted is not None:
+        survivor.restricted = merge.survivor_was_restricted
     merged.status = PersonStatus.ACTIVE
     merged.merged_into = None
     _bump(merged, user, "unmerge", ["status", "merged_into"])
-    _bump(survivor, user, "unmerge", [])
+    _bump(survivor, user, "unmerge", ["restricted"])
     moved_names = [e["pk"] for e in merge.moved if e["model"] == "people.personname"]
     for person, role in ((survivor, "survivor"), (merged, "merged")):
         audit.record(
@@ -670,20 +852,32 @@ def person_unmerge(*, user: User, merge_id: Any, reason: str) -> PersonMerge:
             detail={"merge": str(merge.pk), "role": role, "restored": len(merge.moved)},
             reason=reason,
         )
+    # The merged record's own names were the survivor's aliases while merged (see
+    # matchindex.records_for); they are the merged record's own again.
+    formerly_in = [merged.pk, *(p.pk for p in merged_records_of(merged))]
     reindex_on_commit(
         survivor.pk,
         merged.pk,
-        drop=[alias_record_id(survivor.pk, name_pk) for name_pk in moved_names],
+        drop=[
+            *(alias_record_id(survivor.pk, name_pk) for name_pk in moved_names),
+            *(alias_record_id(survivor.pk, pk) for pk in formerly_in),
+        ],
     )
     return merge
 
 
-def duplicates_find(*, threshold: float = 0.5) -> int:
+def duplicates_find(*, threshold: float | None = None) -> int:
     """Run de-duplication over the active registry and queue the pairs found for review.
 
-    Pairs the matcher kept apart by a guard (possible twins) are queued too: a steward
-    decides. Returns how many pairs are queued or refreshed.
+    ``threshold`` defaults to the policy's ``matching.possible_duplicate``, the same one
+    person creation and intake use. Pairs the matcher kept apart by a guard (possible
+    twins) are queued too, with the probability they would have had and the guard named:
+    a steward decides. Each pair's probability and reasons come from one score, so the
+    weights shown add up to the probability shown. Returns how many pairs are queued or
+    refreshed.
     """
+    if threshold is None:
+        threshold = matching_policy().possible_duplicate
     people = list(
         Person.objects.filter(merged_into__isnull=True).prefetch_related(
             "names", "identifiers", "addresses", "phones"
@@ -692,15 +886,23 @@ def duplicates_find(*, threshold: float = 0.5) -> int:
     by_id = {str(p.pk): p for p in people}
     records = {str(p.pk): next(records_for(p)) for p in people}
     result = dedupe(list(records.values()), min_pair_probability=threshold)
+    frequencies = TermFrequencies.from_records(normalize(r) for r in records.values())
     count = 0
     with transaction.atomic():
         for pair in [*result.pairs, *result.review]:
-            score = score_pair(records[pair.left_id], records[pair.right_id], model=result.model)
+            score = score_pair(
+                records[pair.left_id],
+                records[pair.right_id],
+                model=result.model,
+                term_frequencies=frequencies,
+            )
+            guarded = any(c.field == GUARD for c in score.contributions)
+            weight = weight_without_guard(score) if guarded else score.match_weight
             queued = duplicate_pair_record(
                 a=by_id[pair.left_id],
                 b=by_id[pair.right_id],
-                probability=pair.probability,
-                reasons=explain_score(score),
+                probability=round(probability_from_weight(weight), 4),
+                reasons=explain_score(score, count_guard=not guarded),
             )
             count += queued is not None
     return count

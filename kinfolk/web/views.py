@@ -17,10 +17,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kinfolk.core import access
+from kinfolk.core import policy as core_policy
 from kinfolk.core import selectors as core_selectors
 from kinfolk.core import services as core_services
 from kinfolk.core.api import actor
-from kinfolk.core.errors import AccessDenied, ApplicationError, Conflict, Forbidden
+from kinfolk.core.errors import (
+    AccessDenied,
+    ApplicationError,
+    Conflict,
+    Forbidden,
+    ValidationFailed,
+)
 from kinfolk.core.models import Assignment, AuditEvent, OrgUnit, RoleAssignment, User
 from kinfolk.intake import selectors as intake_selectors
 from kinfolk.intake import views as intake_views
@@ -177,23 +184,50 @@ def person_new(request: HttpRequest) -> HttpResponse:
         units=_creatable_units(user),
         initial={"last_name": request.GET.get("last_name", "")},
     )
+    candidates: list[dict[str, Any]] = []
+    different_from = request.POST.getlist("different_from")
+    confirmation_reason = request.POST.get("confirmation_reason", "")
+    confirmation_errors: list[str] = []
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         ssn = data.pop("ssn", "")
         org_unit = data.pop("org_unit")
         try:
-            person = services.person_create(
+            # The registry is searched first; a possible duplicate is shown with its
+            # evidence and needs "this is a different person" and a reason.
+            person = services.person_create_after_search(
                 user=user,
                 org_unit=org_unit,
                 values=data,
                 identifiers=[{"kind": "ssn", "value": ssn}] if ssn else [],
+                different_from=different_from,
+                reason=confirmation_reason,
             )
         except ApplicationError as error:
-            _apply_errors(form, error)
+            candidates = error.extra.get("candidates", [])
+            confirmation_errors = [
+                *error.fields.pop("different_from", []),
+                *error.fields.pop("confirmation_reason", []),
+            ]
+            if error.fields or not confirmation_errors:
+                _apply_errors(form, error)
         else:
             messages.success(request, "Person added.")
             return redirect("web:person", person_id=person.pk)
-    return render(request, "web/person_form.html", {"form": form, "creating": True})
+    return render(
+        request,
+        "web/person_form.html",
+        {
+            "form": form,
+            "creating": True,
+            "candidates": candidates,
+            "different_from": different_from,
+            "confirmation_reason": confirmation_reason,
+            "confirmation_errors": confirmation_errors,
+            "likely": core_policy.matching_policy().likely_duplicate,
+        },
+        status=400 if request.method == "POST" and (candidates or confirmation_errors) else 200,
+    )
 
 
 @login_required
@@ -219,7 +253,7 @@ def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
         "web/person.html",
         {
             "person": person,
-            "history": selectors.person_history(person=person),
+            "history": selectors.person_timeline(person=person),
             "today": timezone.localdate(),
             "break_glass": decision.break_glass,
             "can_edit": access.can_access(user, person, "person.update").allowed,
@@ -336,6 +370,43 @@ def audit_page(request: HttpRequest) -> HttpResponse:
 # --- Users and roles ------------------------------------------------------------------------
 
 
+def _users_page(
+    request: HttpRequest,
+    user: User,
+    *,
+    form: forms.UserCreateForm,
+    supervisor_forms: dict[int, forms.SupervisorForm] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    users = list(core_selectors.user_list(user=user))
+    supervisor_forms = supervisor_forms or {}
+    rows = []
+    for u in users:
+        current = sorted(link.supervisor.username for link in u.supervisors_set.all())
+        rows.append(
+            {
+                "user": u,
+                "supervisors": current,
+                "supervisor_form": supervisor_forms.get(u.pk)
+                or forms.SupervisorForm(
+                    initial={"supervisor": current[0] if len(current) == 1 else ""},
+                    auto_id=f"id_supervisor_{u.pk}_%s",
+                ),
+            }
+        )
+    return render(
+        request,
+        "web/users.html",
+        {
+            "form": form,
+            "rows": rows,
+            "usernames": [u.username for u in users if u.is_active],
+            "role_form": forms.RoleAddForm(),
+        },
+        status=status,
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def users_page(request: HttpRequest) -> HttpResponse:
@@ -359,14 +430,35 @@ def users_page(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "User created.")
             return redirect("web:users")
-    return render(
-        request,
-        "web/users.html",
-        {
-            "form": form,
-            "users": core_selectors.user_list(user=user),
-            "role_form": forms.RoleAddForm(),
-        },
+    return _users_page(request, user, form=form)
+
+
+@login_required
+@require_POST
+def user_supervisor_set(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Set (or, with an empty username or the Clear button, remove) a user's supervisor."""
+    user = actor(request)
+    if not access.has_permission(user, "user.manage"):
+        return _forbidden(request, Forbidden("Only administrators manage users."))
+    target = core_selectors.user_list(user=user).filter(pk=user_id).first()
+    if target is None:
+        return render(request, "web/404.html", status=404)
+    data = request.POST.copy()
+    if data.get("action") == "clear":
+        data["supervisor"] = ""
+    form = forms.SupervisorForm(data, auto_id=f"id_supervisor_{target.pk}_%s")
+    if form.is_valid():
+        try:
+            core_services.supervisor_set(
+                by=user, supervisee=target, supervisor=form.cleaned_data["supervisor"]
+            )
+        except ApplicationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, "Supervisor saved.")
+            return redirect(reverse("web:users") + f"#user-{target.pk}")
+    return _users_page(
+        request, user, form=forms.UserCreateForm(), supervisor_forms={target.pk: form}, status=400
     )
 
 
@@ -440,21 +532,28 @@ def person_duplicates(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action", "")
         reason = request.POST.get("reason", "")
+        # A pair's form names both records ("person", twice) and the one the steward keeps
+        # ("survivor"); the other is merged into it.
+        pair = request.POST.getlist("person")
+        survivor_id = request.POST.get("survivor", "")
+        merged_id = request.POST.get("merged", "") or next(
+            (pk for pk in pair if pk != survivor_id), ""
+        )
         try:
             if action == "merge":
+                if len(pair) == 2 and survivor_id not in pair:
+                    raise ValidationFailed(
+                        "Choose the record to keep.",
+                        fields={"survivor": ["Choose which record to keep."]},
+                    )
                 services.person_merge(
-                    user=user,
-                    survivor_id=request.POST.get("survivor", ""),
-                    merged_id=request.POST.get("merged", ""),
-                    reason=reason,
+                    user=user, survivor_id=survivor_id, merged_id=merged_id, reason=reason
                 )
                 messages.success(request, "Records merged. The merge can be undone below.")
             elif action == "different":
+                first, second = (pair + ["", ""])[:2] if pair else (survivor_id, merged_id)
                 services.duplicate_confirm_different(
-                    user=user,
-                    person_id=request.POST.get("survivor", ""),
-                    other_id=request.POST.get("merged", ""),
-                    reason=reason,
+                    user=user, person_id=first, other_id=second, reason=reason
                 )
                 messages.success(request, "Recorded as different people.")
             elif action == "unmerge":
@@ -473,5 +572,6 @@ def person_duplicates(request: HttpRequest) -> HttpResponse:
         "pairs": selectors.duplicate_list(user=user),
         "merges": selectors.merge_list(user=user),
         "errors": errors,
+        "likely": core_policy.matching_policy().likely_duplicate,
     }
     return render(request, "web/duplicates.html", context, status=status)

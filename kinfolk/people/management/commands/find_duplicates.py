@@ -13,7 +13,12 @@ class Command(BaseCommand):
     help = "De-duplicate the registry and queue the likely pairs for review (never merges)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--threshold", type=float, default=0.5)
+        parser.add_argument(
+            "--threshold",
+            type=float,
+            default=None,
+            help="Match probability to queue a pair (default: policy matching.possible_duplicate).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         count = services.duplicates_find(threshold=options["threshold"])

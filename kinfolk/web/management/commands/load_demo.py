@@ -226,10 +226,14 @@ def build_people(
                 )
             )
         children = []
+        taken = {a.first_name for a in adults}
         for _ in range(rng.randint(1, 4)):
             sex = rng.choice(["1", "2"])
+            # Siblings (and their parents) do not share a first name.
+            first = rng.choice([n for n in (FIRST_M if sex == "1" else FIRST_F) if n not in taken])
+            taken.add(first)
             values = {
-                "first_name": rng.choice(FIRST_M if sex == "1" else FIRST_F),
+                "first_name": first,
                 "last_name": last,
                 "middle_name": rng.choice(["", "", "Lee", "Marie", "James", "Ann"]),
                 "sex": sex,
@@ -273,6 +277,36 @@ def build_people(
         )
         count += len(adults) + len(children)
     return count
+
+
+def build_duplicates(rng: random.Random, units: dict[str, OrgUnit], loader: User, n: int) -> int:
+    """A few children entered twice, as happens when a call from another county misspells a
+    name and nobody searched: the data steward's queue has real work. Returns how many."""
+    from kinfolk.people import services as people
+    from kinfolk.people.models import Person
+
+    children = list(
+        Person.objects.filter(date_of_birth__year__gte=2010).order_by("created_at")[: n * 10]
+    )
+    made = 0
+    for child in rng.sample(children, min(n, len(children))):
+        first = child.first_name
+        # One slip of the keyboard: two neighbouring letters swapped.
+        i = rng.randrange(1, len(first) - 1) if len(first) > 2 else 0
+        typo = first[:i] + first[i + 1] + first[i] + first[i + 2 :] if len(first) > 2 else first
+        other = next(u for c, u in units.items() if u.kind == "office" and u != child.org_unit)
+        people.person_create(
+            user=loader,
+            org_unit=other if rng.random() < 0.5 else child.org_unit,
+            values={
+                "first_name": typo,
+                "last_name": child.last_name,
+                "sex": child.sex,
+                "date_of_birth": child.date_of_birth,
+            },
+        )
+        made += 1
+    return made
 
 
 NARRATIVES = [
@@ -350,9 +384,11 @@ def build_reports(rng: random.Random, users: dict[str, User]) -> int:
         if stage == "screened":
             continue
         report = intake.report_approve(user=users["hotline.sup"], report_id=report.pk)
-        if stage in {"approved", "screened_out"} or office.code not in {"ADM-N", "ADM-S"}:
+        # Only investigators / family-assessment workers take reports; the demo's covers
+        # Adams North (the other offices' approved reports wait in the supervisor's queue).
+        if stage in {"approved", "screened_out"} or office.code != "ADM-N":
             continue
-        worker = users["investigator"] if office.code == "ADM-N" else users["caseworker"]
+        worker = users["investigator"]
         report = intake.report_assign(
             user=users["supervisor"],
             report_id=report.pk,
@@ -415,6 +451,11 @@ class Command(BaseCommand):
                         user=users["investigator"], record_type="person", record_id=person.pk
                     )
                 reports = build_reports(random.Random(options["seed"] + 1), users)
+                build_duplicates(random.Random(options["seed"] + 2), units, users["hotline.sup"], 3)
+                from kinfolk.people.services import duplicates_find
+
+                queued = duplicates_find()
+            self.stdout.write(f"Possible duplicates queued for the data steward: {queued}.")
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Demo county loaded: {len(USERS)} users, {n} people, {reports} reports."
