@@ -18,6 +18,7 @@ from kinfolk.core.api import (
     actor,
     etag,
     expected_version,
+    unstorable_json,
     validated,
 )
 from kinfolk.core.errors import NotFound
@@ -79,7 +80,10 @@ class WorkerSafetyIn(StrictSerializer):
 
 
 class ReportFileIn(StrictSerializer):
-    org_unit = SafeSlugRelatedField(slug_field="code", queryset=OrgUnit.objects.all())
+    # Omitted: the office of the family's registry records (services.responsible_office).
+    org_unit = SafeSlugRelatedField(
+        slug_field="code", queryset=OrgUnit.objects.all(), required=False, default=None
+    )
     received_at = serializers.DateTimeField()
     channel = serializers.ChoiceField(choices=list(_codes["channels"].items()))
     narrative = SafeCharField(max_length=20000)
@@ -89,6 +93,12 @@ class ReportFileIn(StrictSerializer):
     allegations = AllegationIn(many=True, max_length=60)  # type: ignore[call-arg]
     worker_safety = WorkerSafetyIn(required=False)
     linked_to = serializers.UUIDField(required=False, allow_null=True, default=None)
+    household = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A registry household; when left out, the one every named person shares.",
+    )
     draft_key = serializers.RegexField(
         r"^[A-Za-z0-9_-]{1,64}$", required=False, allow_blank=True, default=""
     )
@@ -134,6 +144,18 @@ class ContactIn(StrictSerializer):
     child = serializers.UUIDField()
     contact_at = serializers.DateTimeField()
     location = SafeCharField(max_length=200)
+    made_by = SafeSlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Who met the child, when not the caller.",
+    )
+
+
+class CloseIn(StrictSerializer):
+    summary = SafeCharField(max_length=5000)
 
 
 class ReportFilterIn(StrictSerializer):
@@ -155,6 +177,7 @@ class ReportFilterIn(StrictSerializer):
 
 class PriorHistoryIn(StrictSerializer):
     person = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=30)
+    household = serializers.UUIDField(required=False, allow_null=True, default=None)
 
 
 class DraftIn(StrictSerializer):
@@ -163,6 +186,9 @@ class DraftIn(StrictSerializer):
     def validate_data(self, value: dict[str, Any]) -> dict[str, Any]:
         import json
 
+        problem = unstorable_json(value)
+        if problem:
+            raise serializers.ValidationError(problem)
         if len(json.dumps(value)) > 100_000:
             raise serializers.ValidationError("A draft holds at most 100 kB.")
         return value
@@ -198,6 +224,16 @@ class ContactOut(serializers.Serializer):
     contact_at = serializers.DateTimeField()
     location = serializers.CharField()
     recorded_by = serializers.CharField(source="recorded_by.username")
+    made_by = serializers.SerializerMethodField()
+    on_time = serializers.SerializerMethodField()
+
+    def get_made_by(self, contact: Any) -> str:
+        return (contact.made_by or contact.recorded_by).username
+
+    def get_on_time(self, contact: Any) -> bool | None:
+        """Within the report's response time (null when the report has no due time)."""
+        due = contact.report.response_due_at
+        return None if due is None else contact.contact_at <= due
 
 
 class EventOut(serializers.Serializer):
@@ -238,11 +274,13 @@ class ReportOut(serializers.Serializer):
     rule = serializers.CharField()
     rule_why = serializers.CharField()
     override_reason = serializers.CharField()
+    closing_summary = serializers.CharField()
     response_due_at = serializers.DateTimeField(allow_null=True)
     assigned_to = serializers.CharField(
         source="assigned_to.username", allow_null=True, default=None
     )
     linked_to = serializers.UUIDField(source="linked_to_id", allow_null=True)
+    household = serializers.UUIDField(source="household_id", allow_null=True)
     contacts = ContactOut(many=True, source="contacts.all")
     events = EventOut(many=True, source="events.all")
     reporter = ReporterOut(required=False)
@@ -267,6 +305,23 @@ class ReportRow(serializers.Serializer):
     assigned_to = serializers.CharField(
         source="assigned_to.username", allow_null=True, default=None
     )
+
+
+class QueueOut(serializers.Serializer):
+    awaiting_approval = ReportRow(many=True)
+    unassigned = ReportRow(many=True)
+    due = ReportRow(many=True)
+
+
+class PersonHistoryOut(serializers.Serializer):
+    person = serializers.UUIDField()
+    reports = ReportRow(many=True)
+    outside_scope = serializers.IntegerField(help_text="Prior reports the caller may not see.")
+
+
+class PriorHistoryOut(serializers.Serializer):
+    people = PersonHistoryOut(many=True)
+    related_open_reports = ReportRow(many=True)
 
 
 def _report_response(user: User, report_id: Any, status: int = 200) -> Response:
@@ -337,6 +392,7 @@ class ReportListApi(ApiView):
             allegations=data["allegations"],
             worker_safety=data.get("worker_safety"),
             linked_to=data["linked_to"],
+            household_id=data["household"],
             draft_key=data["draft_key"],
         )
         return _report_response(user, report.pk, status=201)
@@ -437,12 +493,27 @@ class ReportContactApi(ApiView):
             child_id=data["child"],
             contact_at=data["contact_at"],
             location=data["location"],
+            made_by=data["made_by"],
         )
         return _report_response(actor(request), report_id, status=201)
 
 
+class ReportCloseApi(ApiView):
+    @extend_schema(
+        operation_id="reports_close",
+        request=CloseIn,
+        responses={200: ReportOut, 409: OpenApiResponse(ERROR), **ERRORS},
+        description="Close a responded report (its assigned worker or a supervisor), "
+        "with a closing summary.",
+    )
+    def post(self, request: Request, report_id: str) -> Response:
+        data = validated(CloseIn, request.data)
+        services.report_close(user=actor(request), report_id=report_id, summary=data["summary"])
+        return _report_response(actor(request), report_id)
+
+
 class ReportQueueApi(ApiView):
-    @extend_schema(operation_id="reports_queue", responses={200: serializers.DictField()})
+    @extend_schema(operation_id="reports_queue", responses={200: QueueOut, **ERRORS})
     def get(self, request: Request) -> Response:
         queue = selectors.supervisor_queue(user=actor(request))
         return Response(
@@ -458,13 +529,21 @@ class PriorHistoryApi(ApiView):
     @extend_schema(
         operation_id="reports_prior_history",
         parameters=[PriorHistoryIn],
-        responses={200: serializers.ListField()},
+        responses={200: PriorHistoryOut, **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        data = validated(PriorHistoryIn, {"person": request.query_params.getlist("person")})
+        data = validated(
+            PriorHistoryIn,
+            {
+                "person": request.query_params.getlist("person"),
+                "household": request.query_params.get("household") or None,
+            },
+        )
         user = actor(request)
         history = selectors.prior_history(user=user, person_ids=data["person"])
-        related = selectors.related_reports(user=user, person_ids=data["person"])
+        related = selectors.related_reports(
+            user=user, person_ids=data["person"], household_id=data["household"]
+        )
         return Response(
             {
                 "people": [
@@ -478,6 +557,23 @@ class PriorHistoryApi(ApiView):
                 "related_open_reports": ReportRow(related, many=True).data,
             }
         )
+
+
+class DraftOut(serializers.Serializer):
+    key = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+    data = serializers.DictField()  # type: ignore[assignment]
+
+
+class DraftListApi(ApiView):
+    @extend_schema(
+        operation_id="reports_draft_list",
+        responses={200: DraftOut(many=True), **ERRORS},
+        description="The caller's own unfinished drafts, latest first.",
+    )
+    def get(self, request: Request) -> Response:
+        drafts = selectors.draft_list(user=actor(request))
+        return Response(DraftOut(drafts, many=True).data)
 
 
 class DraftApi(ApiView):

@@ -41,9 +41,16 @@ def _choices(code_set: str, blank: str | None = None) -> list[tuple[str, str]]:
 class IntakeForm(forms.Form):
     draft = forms.CharField(widget=forms.HiddenInput, required=False)
     linked_to = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    # Picked in the history panel from the named people's households (or derived on filing).
+    household = forms.UUIDField(required=False, widget=forms.HiddenInput)
     received_at = forms.DateTimeField(label="Call received", widget=DateTimeInput)
     channel = forms.ChoiceField(choices=[])
-    org_unit = forms.ChoiceField(label="Responsible office", choices=[])
+    org_unit = forms.ChoiceField(
+        label="Responsible office",
+        choices=[],
+        required=False,
+        help_text="Left empty, it is the office of the family's records in the registry.",
+    )
     reporter_source = forms.ChoiceField(label="Reporter is", choices=[])
     reporter_anonymous = forms.BooleanField(label="Anonymous", required=False)
     reporter_name = forms.CharField(label="Reporter's name", max_length=200, required=False)
@@ -65,7 +72,8 @@ class IntakeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["channel"].choices = _choices("channels")  # type: ignore[attr-defined]
         self.fields["reporter_source"].choices = _choices("reporter_sources", "Choose…")  # type: ignore[attr-defined]
-        self.fields["org_unit"].choices = [("", "Choose the family's office…"), *offices]  # type: ignore[attr-defined]
+        family = ("", "From the family's records")
+        self.fields["org_unit"].choices = [family, *offices]  # type: ignore[attr-defined]
         self.fields["received_at"].initial = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
         for kind, count in (("child", CHILD_SLOTS), ("adult", ADULT_SLOTS)):
             for n in range(1, count + 1):
@@ -193,6 +201,7 @@ class ContactForm(forms.Form):
     child = forms.ChoiceField(choices=[])
     contact_at = forms.DateTimeField(label="Seen face to face at", widget=DateTimeInput)
     location = forms.CharField(max_length=200)
+    made_by = forms.ChoiceField(label="Seen by", choices=[], required=False)
 
 
 class NoteForm(forms.Form):

@@ -80,12 +80,22 @@ class Report(ScopedRecord):
     linked_to = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="additional_reports"
     )
+    closing_summary = models.TextField(blank=True, max_length=5000)
+    # The intake form's draft key: the same form submitted twice files one report.
+    filing_key = models.CharField(max_length=64, blank=True, default="")
 
     history = HistoricalRecords(excluded_fields=["narrative"])
 
     class Meta:
         ordering = ["-received_at"]
         indexes = [models.Index(fields=["status", "response_due_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "filing_key"],
+                condition=~models.Q(filing_key=""),
+                name="unique_report_filing_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -170,6 +180,10 @@ class ChildContact(models.Model):
     child = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     contact_at = models.DateTimeField()
     location = models.CharField(max_length=200)
+    # Who met the child, when someone else (e.g. a supervisor) types it in afterwards.
+    made_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
 

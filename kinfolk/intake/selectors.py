@@ -13,7 +13,7 @@ from kinfolk.core import access, audit
 from kinfolk.core.models import AccessGrant, User
 from kinfolk.intake.models import Report, ReportDraft, ReportPerson
 from kinfolk.intake.policy import intake_policy
-from kinfolk.people.models import Person
+from kinfolk.people.models import Household, Person
 
 OPEN_STATUSES = ("submitted", "screened_in", "screened_out", "approved", "assigned", "responded")
 
@@ -35,6 +35,8 @@ def _with_details(qs: QuerySet[Report]) -> QuerySet[Report]:
         "allegations__child",
         "allegations__perpetrator",
         "contacts__child",
+        "contacts__made_by",
+        "contacts__recorded_by",
         "events__by",
     )
 
@@ -148,14 +150,90 @@ def related_reports(*, user: User, person_ids: list[Any], household_id: Any = No
     return list(qs.filter(status__in=OPEN_STATUSES).distinct().order_by("-received_at")[:20])
 
 
+def households_of(*, user: User, person_ids: list[Any]) -> list[Household]:
+    """Current households of the named people that the user may see (to pick the report's)."""
+    qs = Household.objects.filter(
+        members__person__in=person_ids, members__left__isnull=True
+    ).distinct()
+    return list(
+        access.visible(user, "person.view", qs).select_related("org_unit").order_by("label")[:10]
+    )
+
+
+# Fields a change-history row may name; the reporter lives in its own table and never appears.
+_HISTORY_HIDDEN = {"version", "updated_at", "updated_by", "created_at", "created_by", "filing_key"}
+
+
+def report_changes(*, report: Report, limit: int = 50) -> list[dict[str, Any]]:
+    """The report's recorded versions, newest first: when, by whom, which fields changed.
+
+    Field names only, never values: a history row is shown to every role that may open the
+    report, and the values are on the page where the user's access allows them.
+    """
+    rows = list(report.history.select_related("history_user").order_by("-history_id")[: limit + 1])
+    out: list[dict[str, Any]] = []
+    for newer, older in zip(rows, rows[1:] + [None], strict=False):
+        if len(out) == limit:
+            break
+        if older is None:
+            changed = ["created"]
+        else:
+            delta = newer.diff_against(older)
+            changed = sorted(c.field for c in delta.changes if c.field not in _HISTORY_HIDDEN)
+        if not changed:
+            continue
+        out.append(
+            {
+                "at": newer.history_date,
+                "by": str(newer.history_user) if newer.history_user else "system",
+                "fields": [c.replace("_", " ") for c in changed],
+            }
+        )
+    return out
+
+
 def draft_get(*, user: User, key: str) -> ReportDraft | None:
     return ReportDraft.objects.filter(user=user, key=key).first()
+
+
+def draft_list(*, user: User, limit: int = 20) -> list[ReportDraft]:
+    """The user's own unfinished drafts, latest first (nobody else's, whatever their role)."""
+    return list(ReportDraft.objects.filter(user=user).order_by("-updated_at")[:limit])
+
+
+def report_filed_from_draft(*, user: User, key: str) -> Report | None:
+    """The report this user already filed from this intake form, if any."""
+    if not key:
+        return None
+    return Report.objects.filter(created_by=user, filing_key=key).first()
 
 
 def time_left(report: Report, now: datetime | None = None) -> timedelta | None:
     if report.response_due_at is None:
         return None
     return report.response_due_at - (now or timezone.now())
+
+
+def child_clocks(report: Report, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Each child in the report with their first contact and whether it was on time."""
+    now = now or timezone.now()
+    first: dict[Any, Any] = {}
+    for c in sorted(report.contacts.all(), key=lambda c: c.contact_at):
+        first.setdefault(c.child_id, c)
+    due = report.response_due_at
+    out = []
+    for p in report.participants.all():
+        if p.role not in {ReportPerson.Role.ALLEGED_VICTIM, ReportPerson.Role.OTHER_CHILD}:
+            continue
+        contact = first.get(p.person_id)
+        if contact is not None:
+            state = "on time" if due is None or contact.contact_at <= due else "late"
+        elif due is not None and now > due:
+            state = "overdue"
+        else:
+            state = "waiting"
+        out.append({"person": p.person, "contact": contact, "state": state})
+    return out
 
 
 def children_waiting(report: Report) -> list[Person]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kinfolk.core import access, audit
@@ -38,9 +38,9 @@ from kinfolk.intake.models import (
 from kinfolk.intake.policy import Facts, intake_policy
 from kinfolk.people import selectors as people_selectors
 from kinfolk.people import services as people_services
-from kinfolk.people.models import Person
+from kinfolk.people.models import Household, HouseholdMember, Person
 
-DUPLICATE_THRESHOLD = 0.9
+CONFIRMED_NEW_REASON = "Confirmed as a new person while filing a hotline report."
 
 
 class TransitionNotAllowed(ApplicationError):
@@ -101,33 +101,25 @@ def _resolve(user: User, org_unit: OrgUnit, entry: PersonEntry, index: int) -> P
             "A new person needs a first and last name.",
             fields={f"{where}.last_name": ["Required for a new person."]},
         )
-    if not entry.confirmed_new:
-        # Search first: a child must have one record across every report.
-        found = people_selectors.person_search(
-            user=user,
-            query=people_selectors.SearchQuery(
-                first_name=values["first_name"],
-                last_name=values["last_name"],
-                date_of_birth=values.get("date_of_birth"),
-            ),
-            limit=5,
+    # Search first, always: a child must have one record across every report. The same
+    # check, threshold (policy ``matching.possible_duplicate``) and scoring as person
+    # creation in the registry.
+    likely = people_selectors.person_possible_duplicates(user=user, values=values, limit=5)
+    if likely and not entry.confirmed_new:
+        raise ValidationFailed(
+            "This person may already be in the registry. Pick the existing record, or "
+            "confirm they are someone else.",
+            fields={f"{where}.confirmed_new": ["Possible duplicate: confirm or pick."]},
+            code="possible_duplicate",
+            extra={
+                "candidates": {
+                    where: [
+                        {"id": str(r.person.pk), "score": r.score, "reasons": r.reasons}
+                        for r in likely
+                    ]
+                }
+            },
         )
-        likely = [r for r in found if r.score >= DUPLICATE_THRESHOLD]
-        if likely:
-            raise ValidationFailed(
-                "This person may already be in the registry. Pick the existing record, or "
-                "confirm they are someone else.",
-                fields={f"{where}.confirmed_new": ["Possible duplicate: confirm or pick."]},
-                code="possible_duplicate",
-                extra={
-                    "candidates": {
-                        where: [
-                            {"id": str(r.person.pk), "score": r.score, "reasons": r.reasons}
-                            for r in likely
-                        ]
-                    }
-                },
-            )
     person = people_services.person_create(user=user, org_unit=org_unit, values=values)
     if entry.confirmed_new:
         audit.record(
@@ -137,15 +129,29 @@ def _resolve(user: User, org_unit: OrgUnit, entry: PersonEntry, index: int) -> P
             record_id=person.pk,
             detail={"confirmed_not_duplicate": True},
         )
+        # Each candidate the worker set aside is recorded as a different person, as in the
+        # registry, so de-duplication does not queue the pair again.
+        for candidate in likely:
+            people_services.duplicate_confirm_different(
+                user=user,
+                person_id=person.pk,
+                other_id=candidate.person.pk,
+                reason=CONFIRMED_NEW_REASON,
+                probability=candidate.score,
+                reasons=candidate.reasons,
+            )
     return person
 
 
-def _check_when(received_at: datetime, allegations: Sequence[Mapping[str, Any]]) -> None:
+def _check_when(
+    received_at: datetime, allegations: Sequence[Mapping[str, Any]], now: datetime | None = None
+) -> None:
     errors: dict[str, list[str]] = {}
-    now = timezone.now()
+    now = now or timezone.now()
     if received_at > now:
         errors["received_at"] = ["Cannot be in the future."]
-    today = timezone.localdate()
+    # "Today" is the agency's date: at 9 pm in Chicago it is already tomorrow in UTC.
+    today = timezone.localdate(now, intake_policy().zone)
     for i, a in enumerate(allegations):
         incident = a.get("incident_date")
         if isinstance(incident, date) and incident > today:
@@ -154,16 +160,76 @@ def _check_when(received_at: datetime, allegations: Sequence[Mapping[str, Any]])
         raise ValidationFailed("Some dates are not valid.", fields=errors)
 
 
+def _shared_household(user: User, people: Sequence[Person]) -> Household | None:
+    """The one current household every named person belongs to, if there is exactly one."""
+    if not people:
+        return None
+    shared: set[Any] | None = None
+    for person in people:
+        ids = set(
+            HouseholdMember.objects.filter(person=person, left__isnull=True).values_list(
+                "household_id", flat=True
+            )
+        )
+        shared = ids if shared is None else shared & ids
+        if not shared:
+            return None
+    candidates = list(
+        access.visible(user, "person.view", Household.objects.filter(pk__in=shared or set()))[:2]
+    )
+    return candidates[0] if len(candidates) == 1 else None
+
+
 def _report_number(received_at: datetime) -> str:
     local = received_at.astimezone(intake_policy().zone)
     return f"{local:%y%m%d}-{uuid.uuid4().hex[:6].upper()}"
+
+
+def responsible_office(
+    *, user: User, people: Sequence[PersonEntry], household_id: Any = None
+) -> OrgUnit | None:
+    """The office that answers for the family: where the children named from the registry
+    (then the other people, then the household) are kept, narrowed to an office.
+
+    A record kept at county level gives that county's office when it has exactly one.
+    None when the call names nobody the registry knows (the worker then chooses).
+    """
+    known = sorted(
+        (e for e in people if e.person_id),
+        key=lambda e: e.role != ReportPerson.Role.ALLEGED_VICTIM,
+    )
+    units: list[OrgUnit] = []
+    for entry in known:
+        try:
+            person = access.access_record_by_id(
+                user, Person, entry.person_id, "person.view", audit_view=False
+            )
+        except AccessDenied:
+            continue  # reported as an unknown person when the entry is resolved
+        units.append(person.org_unit)
+    if household_id:
+        try:
+            units.append(
+                access.access_record_by_id(
+                    user, Household, household_id, "person.view", audit_view=False
+                ).org_unit
+            )
+        except AccessDenied:
+            pass
+    for unit in units:
+        if unit.kind == OrgUnit.Kind.OFFICE:
+            return unit
+        offices = list(OrgUnit.objects.filter(kind=OrgUnit.Kind.OFFICE, path__startswith=unit.path))
+        if unit.kind == OrgUnit.Kind.COUNTY and len(offices) == 1:
+            return offices[0]
+    return None
 
 
 @transaction.atomic
 def report_file(
     *,
     user: User,
-    org_unit: OrgUnit,
+    org_unit: OrgUnit | None,
     received_at: datetime,
     channel: str,
     narrative: str,
@@ -173,9 +239,16 @@ def report_file(
     location: str = "",
     worker_safety: Mapping[str, Any] | None = None,
     linked_to: Any = None,
+    household_id: Any = None,
     draft_key: str = "",
 ) -> Report:
+    """File a report. The same ``draft_key`` filed again (a double click, a browser re-POST)
+    returns the report the first submission filed instead of filing a second one."""
     access.require_permission(user, "report.create")
+    if draft_key:
+        already = Report.objects.filter(created_by=user, filing_key=draft_key).first()
+        if already is not None:
+            return already
     policy = intake_policy()
     errors: dict[str, list[str]] = {}
     if channel not in policy.codes["channels"]:
@@ -202,8 +275,16 @@ def report_file(
             errors[f"allegations[{i}].perpetrator_relationship"] = ["Unknown relationship."]
     if len(refs) != len([p for p in people if p.ref]):
         errors["people"] = ["Each person's ref must be unique."]
+    if org_unit is None:
+        # By the family's county: the office their registry records are kept in.
+        org_unit = responsible_office(user=user, people=people, household_id=household_id)
+        if org_unit is None:
+            errors["org_unit"] = [
+                "Choose the responsible office: nobody named is known to the registry yet."
+            ]
     if errors:
         raise ValidationFailed("The report could not be filed.", fields=errors)
+    assert org_unit is not None  # noqa: S101 - an error above otherwise
     _check_when(received_at, allegations)
     if not any(org_unit.path.startswith(p) for p in access.scope_paths(user, "report.create")):
         raise Forbidden("You cannot file reports for that office.")
@@ -222,6 +303,16 @@ def report_file(
                 "Only an open report takes additional reports.",
                 fields={"linked_to": ["That report is closed."]},
             )
+    household = None
+    if household_id:
+        try:
+            household = access.access_record_by_id(
+                user, Household, household_id, "person.view", audit_view=False
+            )
+        except AccessDenied:
+            raise ValidationFailed(
+                "Unknown household.", fields={"household": ["No such household."]}
+            ) from None
 
     resolved: dict[str, Person] = {}
     report = Report(
@@ -234,15 +325,31 @@ def report_file(
         location=location,
         worker_safety=dict(worker_safety or {}),
         linked_to=link,
+        household=household,
+        filing_key=draft_key,
         created_by=user,
         updated_by=user,
     )
-    report.save(force_insert=True)
+    try:
+        with transaction.atomic():
+            report.save(force_insert=True)
+    except IntegrityError:
+        # The same form, submitted twice at once: the first submission's report stands.
+        already = Report.objects.filter(created_by=user, filing_key=draft_key).first()
+        if draft_key and already is not None:
+            return already
+        raise
+    named: list[Person] = []
     for index, entry in enumerate(people):
         person = _resolve(user, org_unit, entry, index)
         ReportPerson.objects.get_or_create(report=report, person=person, role=entry.role)
+        named.append(person)
         if entry.ref:
             resolved[entry.ref] = person
+    if household is None:
+        report.household = _shared_household(user, named)
+        if report.household is not None:
+            report.save(update_fields=["household"])
     for a in allegations:
         Allegation.objects.create(
             report=report,
@@ -448,12 +555,14 @@ def report_assign(*, user: User, report_id: Any, assignee: User, expected_versio
         )
     if not report.track:
         raise TransitionNotAllowed("Only a screened-in report is assigned.")
+    # Only an investigator / family-assessment worker (the role with report.respond) who
+    # covers the report's office takes it; a foster-care or case worker does not.
     if not any(
-        report.org_unit.path.startswith(p) for p in access.scope_paths(assignee, "case.manage")
+        report.org_unit.path.startswith(p) for p in access.scope_paths(assignee, "report.respond")
     ):
         raise ValidationFailed(
-            "That worker does not cover this office.",
-            fields={"assignee": ["Not a worker for this office."]},
+            "That worker does not respond to reports in this office.",
+            fields={"assignee": ["Not an investigator or family-assessment worker here."]},
         )
     report_move(report=report, move="assign", user=user, note=f"to {assignee.username}")
     Assignment.objects.filter(
@@ -467,8 +576,16 @@ def report_assign(*, user: User, report_id: Any, assignee: User, expected_versio
 
 @transaction.atomic
 def report_record_contact(
-    *, user: User, report_id: Any, child_id: Any, contact_at: datetime, location: str
+    *,
+    user: User,
+    report_id: Any,
+    child_id: Any,
+    contact_at: datetime,
+    location: str,
+    made_by: User | None = None,
 ) -> ChildContact:
+    """Record the first face-to-face contact with a child; ``made_by`` is who met the child
+    when that was not the person typing it in."""
     report = _for_action(user, report_id, "case.manage")
     if report.status not in {"assigned", "responded"}:
         raise TransitionNotAllowed("Contacts are recorded on an assigned report.")
@@ -486,6 +603,13 @@ def report_record_contact(
         errors["contact_at"] = ["Cannot be before the report was received."]
     if not location.strip():
         errors["location"] = ["Where did you see the child?"]
+    if made_by is not None and not (
+        made_by.is_active
+        and any(
+            report.org_unit.path.startswith(p) for p in access.scope_paths(made_by, "case.manage")
+        )
+    ):
+        errors["made_by"] = ["Not a worker for this office."]
     if errors:
         raise ValidationFailed("The contact could not be recorded.", fields=errors)
     contact = ChildContact.objects.create(
@@ -493,6 +617,7 @@ def report_record_contact(
         child_id=child_id,
         contact_at=contact_at,
         location=location.strip()[:200],
+        made_by=made_by if made_by is not None and made_by.pk != user.pk else None,
         recorded_by=user,
     )
     seen = set(report.contacts.values_list("child_id", flat=True))
@@ -501,8 +626,35 @@ def report_record_contact(
     }
     if report.status == "assigned" and victims <= seen:
         report_move(report=report, move="respond", user=user, note="every alleged victim seen")
-    _save(report, user, fields=["contacts"], detail={"child": str(child_id)})
+    _save(
+        report,
+        user,
+        fields=["contacts"],
+        detail={"child": str(child_id), "made_by": made_by.pk if made_by else None},
+    )
     return contact
+
+
+@transaction.atomic
+def report_close(*, user: User, report_id: Any, summary: str) -> Report:
+    """Close a responded report: its assigned worker, or a supervisor over its office."""
+    access.require_permission(user, "report.view")
+    report = access.access_record_by_id(
+        user, Report, report_id, "report.view", audit_view=False, for_update=True
+    )
+    is_assignee = report.assigned_to_id == user.pk and access.has_permission(user, "case.manage")
+    is_supervisor = access.can_access(user, report, "report.assign").allowed
+    if not (is_assignee or is_supervisor):
+        raise Forbidden("Only the assigned worker or a supervisor closes this report.")
+    if len(summary.strip()) < 10:
+        raise ValidationFailed(
+            "Say how the report ends.",
+            fields={"summary": ["Give a closing summary (at least 10 characters)."]},
+        )
+    report_move(report=report, move="close", user=user, note=summary.strip())
+    report.closing_summary = summary.strip()
+    _save(report, user, fields=["status", "closing_summary"], detail={"status": report.status})
+    return report
 
 
 # --- Drafts ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from collections.abc import Callable
@@ -174,6 +175,11 @@ def intake_new(request: HttpRequest) -> HttpResponse:
     key = request.GET.get("draft", "")
     if not _DRAFT_KEY.match(key):
         return redirect(f"{request.path}?draft={uuid.uuid4().hex}")
+    filed = selectors.report_filed_from_draft(user=user, key=key)
+    if filed is not None:
+        # A second click, a re-POST after "back", or a reload: never a second report.
+        messages.info(request, f"This call was already filed as report {filed.number}.")
+        return redirect("intake:report", report_id=filed.pk)
     offices = _offices(user)
     duplicates: dict[str, Any] = {}
     if request.method == "POST":
@@ -184,7 +190,9 @@ def intake_new(request: HttpRequest) -> HttpResponse:
             try:
                 report = services.report_file(
                     user=user,
-                    org_unit=OrgUnit.objects.get(code=data["org_unit"]),
+                    org_unit=(
+                        OrgUnit.objects.get(code=data["org_unit"]) if data["org_unit"] else None
+                    ),
                     received_at=data["received_at"],
                     channel=data["channel"],
                     narrative=data["narrative"],
@@ -205,6 +213,7 @@ def intake_new(request: HttpRequest) -> HttpResponse:
                     },
                     draft_key=key,
                     linked_to=data.get("linked_to"),
+                    household_id=data.get("household"),
                 )
             except ApplicationError as error:
                 duplicates = _show_errors(form, error, slots, alleg_slots)
@@ -216,8 +225,13 @@ def intake_new(request: HttpRequest) -> HttpResponse:
     else:
         draft = selectors.draft_get(user=user, key=key)
         form = IntakeForm(initial=draft.data if draft else None, offices=offices)
+    drafts = [
+        d for d in selectors.draft_list(user=user) if d.key != key and _DRAFT_KEY.match(d.key)
+    ]
     return render(
-        request, "intake/new.html", {"form": form, "draft_key": key, "duplicates": duplicates}
+        request,
+        "intake/new.html",
+        {"form": form, "draft_key": key, "duplicates": duplicates, "drafts": drafts},
     )
 
 
@@ -276,10 +290,28 @@ def intake_history(request: HttpRequest) -> HttpResponse:
                 ids.append(uuid.UUID(str(value)))
             except ValueError:
                 continue
+    try:
+        household = uuid.UUID(request.GET.get("household", ""))
+    except ValueError:
+        household = None
     history = selectors.prior_history(user=user, person_ids=ids) if ids else []
-    related = selectors.related_reports(user=user, person_ids=ids) if ids else []
+    households = selectors.households_of(user=user, person_ids=ids) if ids else []
+    if household is None and len(households) == 1:
+        household = households[0].pk
+    related = (
+        selectors.related_reports(user=user, person_ids=ids, household_id=household)
+        if ids or household
+        else []
+    )
     return render(
-        request, "intake/_history.html", {"history": history, "related": clock_rows(related)}
+        request,
+        "intake/_history.html",
+        {
+            "history": history,
+            "related": clock_rows(related),
+            "households": households,
+            "household": str(household or ""),
+        },
     )
 
 
@@ -329,8 +361,10 @@ def report_list_page(request: HttpRequest) -> HttpResponse:
 
 
 def _workers(report: Report) -> list[User]:
-    """Active users whose role lets them work this report's office (the query does the work)."""
-    roles = [code for code, spec in get_policy().roles.items() if "case.manage" in spec.permissions]
+    """Active users who may respond to reports in this office (the query does the work)."""
+    roles = [
+        code for code, spec in get_policy().roles.items() if "report.respond" in spec.permissions
+    ]
     codes = report.org_unit.path.strip("/").split("/")
     covering = ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
     return list(
@@ -377,6 +411,8 @@ def report_page(request: HttpRequest, report_id: str) -> HttpResponse:
         if hasattr(report, "reporter")
         else "",
         "waiting": selectors.children_waiting(report),
+        "child_clocks": selectors.child_clocks(report),
+        "changes": selectors.report_changes(report=report),
         "can_screen": "report.screen" in perms and report.status == "submitted",
         "can_approve": "report.approve" in perms
         and report.status in {"screened_in", "screened_out"}
@@ -386,9 +422,15 @@ def report_page(request: HttpRequest, report_id: str) -> HttpResponse:
         and bool(report.track),
         "can_contact": access.can_access(user, report, "case.manage").allowed
         and report.status in {"assigned", "responded"},
+        "can_close": report.status == "responded"
+        and (
+            (report.assigned_to_id == user.pk and "case.manage" in perms)
+            or access.can_access(user, report, "report.assign").allowed
+        ),
     }
     if context["can_screen"]:
         context["screen_form"] = ScreenForm()
+        context["preview"] = _preview(report, {})
     if context["can_approve"]:
         context["note_form"] = NoteForm()
     if context["can_assign"]:
@@ -398,8 +440,42 @@ def report_page(request: HttpRequest, report_id: str) -> HttpResponse:
     if context["can_contact"]:
         form = ContactForm(initial={"contact_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")})  # type: ignore[assignment]
         form.fields["child"].choices = [(str(p.person_id), p.person.full_name) for p in children]  # type: ignore[attr-defined]
+        form.fields["made_by"].choices = [("", "Me")] + [  # type: ignore[attr-defined]
+            (u.username, str(u)) for u in _workers(report) if u.pk != user.pk
+        ]
         context["contact_form"] = form
     return render(request, "intake/report.html", context)
+
+
+def _preview(report: Report, flags: Any) -> dict[str, Any]:
+    """Which rule would fire for this report with these screening facts, and why."""
+    facts = dataclasses.replace(
+        services.report_facts(report),
+        serious_injury=bool(flags.get("serious_injury")),
+        safety_threat=bool(flags.get("safety_threat")),
+        low_risk=bool(flags.get("low_risk")),
+    )
+    policy = intake_policy()
+    decision = policy.decide(facts)
+    return {
+        "decision": decision,
+        "track": policy.label("tracks", decision.track),
+        "priority": policy.priorities[decision.priority].label,
+    }
+
+
+@login_required
+@require_GET
+def report_screen_preview(request: HttpRequest, report_id: str) -> HttpResponse:
+    """The rule preview, refreshed as the worker ticks the screening facts (htmx)."""
+    user = actor(request)
+    if not access.has_permission(user, "report.screen"):
+        return HttpResponse(status=403)
+    try:
+        report = selectors.report_get(user=user, report_id=report_id)
+    except AccessDenied:
+        return render(request, "web/404.html", status=404)
+    return render(request, "intake/_preview.html", {"preview": _preview(report, request.GET)})
 
 
 def _back(
@@ -516,9 +592,19 @@ def report_assign(request: HttpRequest, report_id: str) -> HttpResponse:
 def report_contact(request: HttpRequest, report_id: str) -> HttpResponse:
     form = ContactForm(request.POST)
     form.fields["child"].choices = [(request.POST.get("child", ""), "")]  # type: ignore[attr-defined]
+    form.fields["made_by"].choices = [(request.POST.get("made_by", ""), "")]  # type: ignore[attr-defined]
     if not form.is_valid():
         return _invalid(request, report_id, "The contact could not be recorded.", form)
     d = form.cleaned_data
+    made_by = None
+    if d["made_by"]:
+        made_by = User.objects.filter(username=d["made_by"][:150]).first()
+        if made_by is None:
+            return _back(
+                request,
+                report_id,
+                ApplicationError("Choose a worker.", fields={"made_by": ["No such worker."]}),
+            )
     return _act(
         request,
         report_id,
@@ -528,6 +614,19 @@ def report_contact(request: HttpRequest, report_id: str) -> HttpResponse:
             child_id=d["child"],
             contact_at=d["contact_at"],
             location=d["location"],
+            made_by=made_by,
         ),
         "Contact recorded.",
+    )
+
+
+@login_required
+@require_POST
+def report_close(request: HttpRequest, report_id: str) -> HttpResponse:
+    summary = request.POST.get("summary", "")[:5000]
+    return _act(
+        request,
+        report_id,
+        lambda: services.report_close(user=actor(request), report_id=report_id, summary=summary),
+        "Report closed.",
     )

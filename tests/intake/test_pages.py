@@ -80,7 +80,8 @@ def test_a_hotline_worker_files_a_report_from_the_page(hana):
         ({"received_at": "2999-01-01T10:00"}, "Cannot be in the future"),
         ({"channel": "carrier-pigeon"}, "Select a valid choice"),
         ({"narrative": ""}, "This field is required"),
-        ({"org_unit": ""}, "This field is required"),
+        # Left empty, the office comes from the family's records; new people have none.
+        ({"org_unit": ""}, "Choose the responsible office"),
     ],
 )
 def test_the_intake_page_shows_errors_and_files_nothing(hana, over, message):
@@ -139,9 +140,10 @@ def test_screening_approval_and_assignment_through_the_report_page(
     hector.post(url + "approve/", {"note": ""})
     sam = client_for(personas["sam"])
     page = sam.get(url).content.decode()
-    # Only workers who cover the report's office are offered.
-    assert 'value="ines"' in page and 'value="felix"' in page
+    # Only investigators / family-assessment workers who cover the report's office are offered.
+    assert 'value="ines"' in page
     assert 'value="ivan"' not in page and 'value="audrey"' not in page
+    assert 'value="felix"' not in page and 'value="carla"' not in page
     sam.post(url + "assign/", {"assignee": "ines", "version": Report.objects.get().version})
     assert Report.objects.get().assigned_to == personas["ines"]
 
@@ -151,7 +153,7 @@ def test_a_second_assignment_on_a_stale_page_names_the_owner(personas, client_fo
     sam = client_for(personas["sam"])
     url = f"/reports/{report['id']}/assign/"
     sam.post(url, {"assignee": "ines", "version": report["version"]})
-    response = sam.post(url, {"assignee": "felix", "version": report["version"]}, follow=True)
+    response = sam.post(url, {"assignee": "ines", "version": report["version"]}, follow=True)
     assert "now assigned to Ines" in response.content.decode()
     assert Report.objects.get().assigned_to == personas["ines"]
 
@@ -217,3 +219,31 @@ def test_a_call_can_be_added_to_an_open_report_from_the_page(hana, file_report):
     assert response.status_code == 302
     second = Report.objects.exclude(pk=first["id"]).get()
     assert str(second.linked_to_id) == first["id"]
+
+
+def test_the_same_form_submitted_twice_files_one_report(hana):
+    first = hana.post(f"/intake/new/?draft={KEY}", _form())
+    again = hana.post(f"/intake/new/?draft={KEY}", _form(), follow=True)
+    report = Report.objects.get()
+    assert first["Location"] == f"/reports/{report.pk}/"
+    assert again.redirect_chain[-1][0] == f"/reports/{report.pk}/"
+    assert f"already filed as report {report.number}" in again.content.decode()
+    assert Person.objects.count() == 3
+
+
+def test_a_refiled_draft_key_through_the_service_returns_the_first_report(personas, hana):
+    hana.post(f"/intake/new/?draft={KEY}", _form())
+    from kinfolk.intake import services
+
+    again = services.report_file(
+        user=personas["hana"],
+        org_unit=Report.objects.get().org_unit,
+        received_at=timezone.now(),
+        channel="phone",
+        narrative="A second click.",
+        reporter={"source": "2"},
+        people=[],
+        allegations=[],
+        draft_key=KEY,
+    )
+    assert again == Report.objects.get()

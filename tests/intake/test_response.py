@@ -166,12 +166,29 @@ def test_a_worker_outside_the_office_cannot_be_assigned(approved, personas, clie
     assert response.status_code == 400 and "assignee" in response.json()["fields"]
 
 
+@pytest.mark.parametrize("role", ["foster_care_worker", "case_worker", "supervisor"])
+def test_only_an_investigator_or_assessment_worker_takes_a_report(
+    approved, personas, client_for, make_user, role
+):
+    make_user("worker", role, "ADM-N")  # covers the report's office, but does not respond
+    report = approved()
+    response = _post(
+        client_for(personas["sam"]),
+        f"/api/v1/reports/{report['id']}/assign/",
+        {"assignee": "worker"},
+        **{"If-Match": f'"{report["version"]}"'},
+    )
+    assert response.status_code == 400 and "assignee" in response.json()["fields"]
+    assert Report.objects.get().assigned_to is None
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_supervisors_assigning_at_once_end_with_one_owner(
     approved, personas, client_for, make_user
 ):
     report = approved()
     other_sup = make_user("sue", "supervisor", "ADM")
+    make_user("ivy", "investigator", "ADM")
     a, b = client_for(personas["sam"]), client_for(other_sup)
     url = f"/api/v1/reports/{report['id']}/assign/"
     version = {"If-Match": f'"{report["version"]}"'}
@@ -187,7 +204,7 @@ def test_two_supervisors_assigning_at_once_end_with_one_owner(
 
     threads = [
         threading.Thread(target=run, args=(0, a, "ines")),
-        threading.Thread(target=run, args=(1, b, "felix")),
+        threading.Thread(target=run, args=(1, b, "ivy")),
     ]
     for t in threads:
         t.start()
