@@ -51,6 +51,12 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
+# The innermost elements that reach past the viewport, to say what overflows.
+WIDEST = """(width) => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > width + 1 && e.children.length === 0)
+  .slice(0, 5).map(e => `${e.tagName.toLowerCase()}.${e.className}`)"""
+
+
 @pytest.fixture
 def shoot() -> Any:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -58,6 +64,11 @@ def shoot() -> Any:
     def take(page: Any, name: str) -> Path:
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
+        # Every page we look at must fit its width: nothing to scroll sideways on a phone.
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= page.viewport_size["width"], f"{name}: {width}px wide: " + ", ".join(
+            page.evaluate(WIDEST, page.viewport_size["width"])
+        )
         return path
 
     return take
