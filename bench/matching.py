@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/matching.py            # everything (a few minutes)
     .venv/bin/python bench/matching.py --quick    # smaller search index, fewer queries
-    .venv/bin/python bench/matching.py --simulator DIR   # add DIR/persons.csv (+ truth)
+    .venv/bin/python bench/matching.py --simulator DIR   # DIR/persons.csv (+ truth) instead
+                                                         # of a county simulation (cached)
 
 Per dataset and for both tools: pairwise precision, recall and F1, B-cubed F1, seconds.
 Kinfolk runs through its own command (``kinfolk match dedupe|link``), CSV in and out;
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from simulated import simulated
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -446,7 +448,9 @@ def main() -> int:
     parser.add_argument("--no-search", action="store_true")
     parser.add_argument("--only-search", action="store_true")
     parser.add_argument("--search-size", type=int, default=0)
-    parser.add_argument("--simulator", type=Path, help="directory with persons.csv + truth")
+    parser.add_argument(
+        "--simulator", type=Path, help="persons.csv + truth to use instead of a county run"
+    )
     args = parser.parse_args()
     splink = not args.no_splink
     logging.disable(logging.WARNING)
@@ -457,8 +461,10 @@ def main() -> int:
             run_link(work, splink)
             run_calibration()
             run_dedupe("pseudopeople census 2020+30", pseudopeople_census, work, splink)
-            if args.simulator:
-                run_dedupe("simulator persons", lambda: simulator(args.simulator), work, splink)
+            # The simulator's persons file: a county run's records, with its noise (typos,
+            # nicknames, changed surnames, swapped dates, twins) and ground truth.
+            source = args.simulator or simulated("county", 2, 1, work)[0]
+            run_dedupe("simulator persons (county)", lambda: simulator(source), work, splink)
         if not args.no_search:
             n = args.search_size or (100_000 if args.quick else 1_000_000)
             run_search(n, 300 if args.quick else 1000, work)

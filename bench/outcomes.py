@@ -30,10 +30,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import resource
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,10 +39,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from simulated import simulated
 
 SIMULATOR_SCALES = ("county", "state", "nation")
-ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / "var" / "bench"
 EPOCH = dt.date(1970, 1, 1)
 
 
@@ -232,34 +228,6 @@ def indicators(
     return done - begin, result
 
 
-def simulate(scale: str, years: int, seed: int, directory: Path, fresh: bool) -> dict[str, object]:
-    """The simulator's output in ``directory`` (reused when already there); its manifest."""
-    manifest = directory / "simulation.json"
-    if manifest.is_file() and not fresh:
-        print(f"simulator output reused from {directory}")
-        return dict(json.loads(manifest.read_text(encoding="utf-8")))
-    kinfolk = Path(sys.executable).with_name("kinfolk")
-    command = [
-        str(kinfolk) if kinfolk.exists() else sys.executable,
-        *([] if kinfolk.exists() else ["-m", "kinfolk.cli"]),
-        "simulate",
-        "run",
-        "--scale",
-        scale,
-        "--years",
-        str(years),
-        "--seed",
-        str(seed),
-        "--output",
-        str(directory),
-        "--force",
-    ]
-    begin = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    print(f"simulated {scale}, {years} year(s), seed {seed} in {time.perf_counter() - begin:.1f} s")
-    return dict(json.loads(manifest.read_text(encoding="utf-8")))
-
-
 def period_of(manifest: dict[str, object]) -> tuple[dt.date, dt.date]:
     """The last fiscal year with a full year of follow-up after it, and the data's end."""
     years = manifest["fiscal_years"]
@@ -305,17 +273,9 @@ def main(argv: list[str] | None = None) -> int:
             write_generated(args.generated, directory)
             period_start = period_start or dt.date(2021, 10, 1)
         else:
-            if CACHE.parent.is_dir():
-                directory = CACHE / f"simulate-{args.scale}-{args.years}y-seed{args.seed}"
-                directory.mkdir(parents=True, exist_ok=True)
-            else:
-                directory = Path(scratch) / "simulated"
-            try:
-                manifest = simulate(args.scale, args.years, args.seed, directory, args.fresh)
-            except BaseException:
-                if directory.parent == CACHE:
-                    shutil.rmtree(directory, ignore_errors=True)
-                raise
+            directory, manifest = simulated(
+                args.scale, args.years, args.seed, Path(scratch), fresh=args.fresh
+            )
             last_year, through = period_of(manifest)
             period_start = period_start or last_year
             print(
