@@ -27,6 +27,16 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def check_version(instance: BaseModel, expected_version: int) -> None:
+    """``Conflict`` (412) unless the locked row is still at the version the client read."""
+    if instance.version != expected_version:
+        raise Conflict(
+            f"This record was changed by someone else (now version {instance.version}, "
+            f"you edited version {expected_version}).",
+            extra={"current_version": instance.version},
+        )
+
+
 def apply_changes(
     *,
     instance: M,
@@ -41,12 +51,7 @@ def apply_changes(
     The caller has locked the row (``select_for_update``), so the comparison and the write
     are one step: a stale writer gets ``Conflict`` (412), never a silent overwrite.
     """
-    if instance.version != expected_version:
-        raise Conflict(
-            f"This record was changed by someone else (now version {instance.version}, "
-            f"you edited version {expected_version}).",
-            extra={"current_version": instance.version},
-        )
+    check_version(instance, expected_version)
     changed: dict[str, list[Any]] = {}
     for name, value in changes.items():
         old = getattr(instance, name)

@@ -359,6 +359,14 @@ class PersonListApi(ApiView):
         return _person_response(_reload(actor(request), person.pk), status=201)
 
 
+def _stale(request: Request, person_id: Any, exc: Conflict) -> Response:
+    """412 with the current record and its ETag, answered (not raised) so the audited read
+    of the current version is kept."""
+    current = _reload(actor(request), person_id)
+    body = exc.as_dict() | {"current": PersonOut(current).data}
+    return Response(body, status=exc.status, headers={"ETag": etag(current.version)})
+
+
 class PersonDetailApi(ApiView):
     @extend_schema(operation_id="persons_read", responses={200: PersonOut, **ERRORS})
     def get(self, request: Request, person_id: str) -> Response:
@@ -387,10 +395,7 @@ class PersonDetailApi(ApiView):
                 user=actor(request), person_id=person_id, expected_version=version, changes=changes
             )
         except Conflict as exc:
-            # Answer (not raise) so the audited read of the current version is kept.
-            current = _reload(actor(request), person_id)
-            body = exc.as_dict() | {"current": PersonOut(current).data}
-            return Response(body, status=exc.status, headers={"ETag": etag(current.version)})
+            return _stale(request, person_id, exc)
         return _person_response(_reload(actor(request), person.pk))
 
 
@@ -461,9 +466,7 @@ class PersonIdentifierApi(ApiView):
                 user=actor(request), person_id=person_id, expected_version=version, **data
             )
         except Conflict as exc:
-            current = _reload(actor(request), person_id)
-            body = exc.as_dict() | {"current": PersonOut(current).data}
-            return Response(body, status=exc.status, headers={"ETag": etag(current.version)})
+            return _stale(request, person_id, exc)
         return _person_response(_reload(actor(request), person_id))
 
 

@@ -17,14 +17,13 @@ from simple_history.models import HistoricalChanges
 from kinfolk.core import access, audit, crypto
 from kinfolk.core.errors import (
     AccessDenied,
-    Conflict,
     Forbidden,
     PreconditionRequired,
     ValidationFailed,
 )
 from kinfolk.core.models import AccessGrant, Assignment, OrgUnit, User
 from kinfolk.core.policy import matching_policy
-from kinfolk.core.services import apply_changes
+from kinfolk.core.services import apply_changes, check_version
 from kinfolk.matching import dedupe, score_pair
 from kinfolk.matching.model import GUARD, TermFrequencies, probability_from_weight
 from kinfolk.matching.normalize import normalize
@@ -248,12 +247,7 @@ def person_identifier_set(
                 "This person already has that identifier: send If-Match with the version you "
                 "read to replace it."
             )
-        if expected_version != person.version:
-            raise Conflict(
-                f"This record was changed by someone else (now version {person.version}, "
-                f"you edited version {expected_version}).",
-                extra={"current_version": person.version},
-            )
+        check_version(person, expected_version)
     ident = _identifier_set(person=person, user=user, kind=kind, value=value)
     _touch(person, user, f"identifier:{kind}")
     audit.record(
