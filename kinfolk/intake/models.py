@@ -21,6 +21,7 @@ class Status(models.TextChoices):
     ASSIGNED = "assigned", "Assigned"
     RESPONDED = "responded", "Responded"
     CLOSED = "closed", "Closed"
+    ADDED = "added", "Added to an open report"
 
 
 # The lifecycle as data: a move not listed here raises (see services.report_move).
@@ -33,6 +34,23 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "assign": {"approved": "assigned", "assigned": "assigned"},
     "respond": {"assigned": "responded"},
     "close": {"responded": "closed", "approved": "closed"},
+    # A call about a family whose report is being responded to joins that response.
+    "add_to": {"submitted": "added"},
+}
+
+# An open response takes additional reports: screened in and not yet closed.
+TAKES_ADDITIONAL = frozenset({"screened_in", "approved", "assigned", "responded"})
+
+MOVE_LABELS = {
+    "file": "filed",
+    "screen_in": "screened in",
+    "screen_out": "screened out",
+    "approve": "approved",
+    "send_back": "sent back",
+    "assign": "assigned",
+    "respond": "responded",
+    "close": "closed",
+    "add_to": "added to an open report",
 }
 
 
@@ -40,6 +58,11 @@ class Report(ScopedRecord):
     """One call or submission about one or more children (org unit: the responsible office)."""
 
     RECORD_TYPE: ClassVar[str] = "report"
+
+    @property
+    def takes_additional(self) -> bool:
+        """Whether a later call about the family can be added to this report's response."""
+        return self.status in TAKES_ADDITIONAL
 
     number = models.CharField(max_length=20, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBMITTED)
@@ -201,6 +224,10 @@ class ReportEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    @property
+    def move_label(self) -> str:
+        return MOVE_LABELS.get(self.move, self.move.replace("_", " "))
 
 
 class ReportDraft(models.Model):

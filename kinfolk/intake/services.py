@@ -25,6 +25,7 @@ from kinfolk.core.errors import (
 )
 from kinfolk.core.models import Assignment, OrgUnit, User
 from kinfolk.intake.models import (
+    TAKES_ADDITIONAL,
     TRANSITIONS,
     Allegation,
     ChildContact,
@@ -298,10 +299,10 @@ def report_file(
             raise ValidationFailed(
                 "Unknown report.", fields={"linked_to": ["No such report."]}
             ) from None
-        if link.status in {"closed", "screened_out"}:
+        if link.status not in TAKES_ADDITIONAL:
             raise ValidationFailed(
-                "Only an open report takes additional reports.",
-                fields={"linked_to": ["That report is closed."]},
+                "Only a screened-in report that is still open takes additional reports.",
+                fields={"linked_to": ["That report is not an open response."]},
             )
     household = None
     if household_id:
@@ -373,6 +374,8 @@ def report_file(
     )
     report_move(report=report, move="file", user=user)
     report.save(update_fields=["status"])
+    if link is not None:
+        _add_to_open_report(report=report, target=link, user=user)
     if draft_key:
         ReportDraft.objects.filter(user=user, key=draft_key).delete()
     # Reporter identity and narrative never go into the audit row: IDs and counts only.
@@ -390,6 +393,28 @@ def report_file(
         },
     )
     return report
+
+
+def _add_to_open_report(*, report: Report, target: Report, user: User) -> None:
+    """The call joins the open response as an additional report instead of a new one.
+
+    It is kept as its own report (its number, reporter, allegations), but is not screened
+    again: its people join the open report, so a child not named before gets a first-contact
+    clock there, and the worker already responding sees the new allegations on that page.
+    """
+    target = Report.objects.select_for_update().get(pk=target.pk)
+    for participant in report.participants.all():
+        ReportPerson.objects.get_or_create(
+            report=target, person_id=participant.person_id, role=participant.role
+        )
+    report_move(report=report, move="add_to", user=user, note=f"to {target.number}")
+    report.save(update_fields=["status"])
+    _save(
+        target,
+        user,
+        fields=["additional_reports", "participants"],
+        detail={"additional_report": str(report.pk)},
+    )
 
 
 # --- Screening and approval -----------------------------------------------------------------

@@ -31,8 +31,10 @@ def test_workers_outside_the_scope_see_only_the_count(file_report, personas, cli
     assert history["people"][0]["outside_scope"] == 1
 
 
-def test_an_additional_report_can_be_linked_to_an_open_one(file_report, personas, client_for):
-    first = file_report()
+def test_an_additional_report_can_be_linked_to_an_open_one(
+    file_report, screened_in, personas, client_for
+):
+    first = screened_in()
     people = [{"ref": "c1", "role": "alleged_victim", "person": _ids(first)[0]}]
     second = file_report(
         people=people,

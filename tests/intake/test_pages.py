@@ -209,8 +209,8 @@ def test_workers_without_intake_roles_get_no_intake_page(personas, client_for):
     assert client_for(personas["ines"]).get("/intake/queue/").status_code == 403
 
 
-def test_a_call_can_be_added_to_an_open_report_from_the_page(hana, file_report):
-    first = file_report()
+def test_a_call_can_be_added_to_an_open_report_from_the_page(hana, screened_in):
+    first = screened_in()
     child = next(p["person"]["id"] for p in first["people"] if p["role"] == "alleged_victim")
     panel = hana.get("/intake/history/", {"child1_person": child}).content.decode()
     assert f'name="linked_to" value="{first["id"]}"' in panel
