@@ -32,13 +32,21 @@ from typing import Any
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
-from kinfolk.core import audit
+from kinfolk.core import audit, crypto
 from kinfolk.core.models import OrgUnit
 from kinfolk.core.services import org_unit_create
 from kinfolk.federal.tables import read_tables
 from kinfolk.intake.models import Allegation, Report, Reporter, ReportEvent, ReportPerson
 from kinfolk.intake.policy import intake_policy
-from kinfolk.people.models import Household, HouseholdMember, Person, Relationship
+from kinfolk.people.models import (
+    Address,
+    Household,
+    HouseholdMember,
+    Identifier,
+    Person,
+    Phone,
+    Relationship,
+)
 from kinfolk.people.search import keys_for
 
 BATCH = 2000
@@ -115,7 +123,10 @@ def _iso_date(text: str) -> date | None:
 
 def _identities(directory: Path, truth: dict[str, str]) -> dict[str, dict[str, str]]:
     """Per true person, each field as most of their records give it."""
-    fields = ("first_name", "middle_name", "last_name", "date_of_birth", "sex")
+    fields = (
+        *("first_name", "middle_name", "last_name", "date_of_birth", "sex"),
+        *("ssn", "street", "city", "state", "postcode", "phone"),
+    )
     seen: dict[str, dict[str, list[str]]] = {}
     with (directory / "persons.csv").open(newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
@@ -141,6 +152,45 @@ def _person(unit: OrgUnit, name: dict[str, str], **values: Any) -> Person:
         search_last_key=keys.last_key,
         **values,
     )
+
+
+def _contact_details(people: dict[str, Person], names: dict[str, dict[str, str]]) -> int:
+    """Each person's address, phone and SSN as most of their records give them.
+
+    The SSN is encrypted and digested exactly as ``people.services`` does for a worker's
+    entry, so search by SSN and the masked display work on loaded people too.
+    """
+    addresses: list[Address] = []
+    phones: list[Phone] = []
+    identifiers: list[Identifier] = []
+    for person_id, person in people.items():
+        known = names.get(person_id, {})
+        if known.get("street") and known.get("city") and len(known.get("state", "")) == 2:
+            addresses.append(
+                Address(
+                    person=person,
+                    street=known["street"][:200],
+                    city=known["city"][:100],
+                    state=known["state"],
+                    postcode=known.get("postcode", "")[:10],
+                )
+            )
+        if known.get("phone"):
+            phones.append(Phone(person=person, number=known["phone"][:32]))
+        ssn = known.get("ssn", "")
+        if len(ssn) == 9 and ssn.isdigit():
+            identifiers.append(
+                Identifier(
+                    person=person,
+                    kind=Identifier.Kind.SSN,
+                    value_encrypted=crypto.encrypt(ssn),
+                    last4=ssn[-4:],
+                    digest=crypto.digest(f"{Identifier.Kind.SSN}:{ssn}"),
+                )
+            )
+    for rows, model in ((addresses, Address), (phones, Phone), (identifiers, Identifier)):
+        bulk_create_with_history(rows, model, batch_size=BATCH, default_change_reason="system load")
+    return len(addresses) + len(phones) + len(identifiers)
 
 
 @transaction.atomic
@@ -200,6 +250,7 @@ def load_simulation(directory: str | Path) -> LoadResult:
     bulk_create_with_history(
         list(people.values()), Person, batch_size=BATCH, default_change_reason="system load"
     )
+    contacts = _contact_details(people, names)
 
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in report_rows:
@@ -275,6 +326,7 @@ def load_simulation(directory: str | Path) -> LoadResult:
     relationships = _relationships(directory, people)
     for action, record_type, fields, count in (
         ("create", "person", [], len(people)),
+        ("update", "person", ["addresses", "phones", "identifiers"], contacts),
         ("create", "household", [], households),
         ("update", "person", ["relationships"], relationships),
         ("create", "report", [], len(reports)),

@@ -162,3 +162,28 @@ def test_a_directory_without_tables_is_a_clear_error(db, tmp_path):
         call_command("load_simulation", str(tmp_path))
     assert Report.objects.count() == 0
     assert Household.objects.count() == 0
+
+
+def test_loaded_people_carry_the_address_phone_and_ssn_most_of_their_records_give(db, simulation):
+    from kinfolk.core import crypto
+    from kinfolk.people.models import Address, Identifier, Phone
+
+    _load(simulation)
+    truth = {r["record_id"]: r["person_id"] for r in _rows(simulation / "persons_truth.csv")}
+    ssns: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in _rows(simulation / "persons.csv"):
+        if row["ssn"]:
+            ssns[truth[row["record_id"]]][row["ssn"]] += 1
+    assert Address.objects.count() > Person.objects.count() // 2
+    assert Phone.objects.exists()
+    identifiers = list(Identifier.objects.select_related("person")[:50])
+    assert identifiers
+    for ident in identifiers:
+        value = crypto.decrypt(ident.value_encrypted)
+        assert ident.last4 == value[-4:] and len(value) == 9
+        # The stored number is one the person's own records give.
+        assert any(value in counts for counts in ssns.values())
+    assert Address.history.count() == Address.objects.count()
+    assert AuditEvent.objects.filter(
+        record_type="person", fields=["addresses", "identifiers", "phones"]
+    ).exists()
