@@ -151,6 +151,8 @@ LOGOUT_REDIRECT_URL = "web:login"
 
 # Idle timeout (no request for this long ends the session) and absolute lifetime.
 KINFOLK_SESSION_IDLE_SECONDS = env.int("KINFOLK_SESSION_IDLE_SECONDS", default=30 * 60)
+# API tokens (scripts) live as long as a session at most, then a new one must be asked for.
+KINFOLK_TOKEN_SECONDS = env.int("KINFOLK_TOKEN_SECONDS", default=10 * 60 * 60)
 SESSION_COOKIE_AGE = env.int("KINFOLK_SESSION_ABSOLUTE_SECONDS", default=10 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -224,7 +226,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "kinfolk.core.authentication.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "kinfolk.core.api.KinfolkAutoSchema",

@@ -22,6 +22,7 @@ from kinfolk.core.api import (
     actor,
     validated,
 )
+from kinfolk.core.authentication import token_expired
 from kinfolk.core.errors import ApplicationError, NotFound, ValidationFailed
 from kinfolk.core.models import AuditEvent, OrgUnit, Role, User
 
@@ -269,5 +270,9 @@ class TokenApi(ApiView):
             )
             return Response(raise_invalid.as_dict(), status=400)
         token, _ = Token.objects.get_or_create(user=user)
+        if token_expired(token):
+            # A fresh key, not the old one with a new date: the old key stays dead.
+            token.delete()
+            token = Token.objects.create(user=user)
         audit.record(user=user, action="login", detail={"via": "token"})
         return Response({"token": token.key})
