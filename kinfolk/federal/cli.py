@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 EXPORT_KINDS = ("ncands", "afcars")
 IMPORT_KINDS = ("ncands", "afcars", "afcars-legacy")
+# --layout of an AFCARS import: Kinfolk's CSV, the legacy semi-annual records as CSV with element
+# names, or the legacy fixed-width foster-care detail records (see FILES.md).
+AFCARS_LAYOUTS = {
+    "csv": "afcars",
+    "legacy-csv": "afcars-legacy",
+    "legacy-fixed": "afcars-legacy-fixed",
+}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,6 +42,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="table directory; tables the file does not carry are kept from it if present",
     )
     load.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    load.add_argument(
+        "--layout",
+        choices=tuple(AFCARS_LAYOUTS),
+        default="csv",
+        help="afcars only: Kinfolk's CSV (default), legacy semi-annual records as CSV, or the "
+        "legacy fixed-width foster-care detail record",
+    )
     load.set_defaults(func=handle_import)
     federal.set_defaults(func=lambda args: _usage(federal))
 
@@ -48,11 +64,24 @@ def handle_export(args: argparse.Namespace) -> int:
     from kinfolk.federal.tables import TableError, read_tables
 
     try:
+        # The exporter re-reads and checks the file it produced before returning it.
         data = EXPORTERS[args.kind](read_tables(args.input))
     except TableError as exc:
         raise CommandError(str(exc)) from None
-    Path(args.output).write_bytes(data)
+    _write_whole(Path(args.output), data)
     return 0
+
+
+def _write_whole(target: Path, data: bytes) -> None:
+    """Write all of ``data`` or nothing: a temporary file beside ``target``, then a rename."""
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def handle_import(args: argparse.Namespace) -> int:
@@ -62,12 +91,17 @@ def handle_import(args: argparse.Namespace) -> int:
     from kinfolk.federal.files import IMPORTERS, LOSSES
     from kinfolk.federal.tables import TABLE_NAMES, TableError, read_tables, write_tables
 
+    kind = args.kind
+    if args.layout != "csv":
+        if kind != "afcars":
+            raise CommandError(f"--layout {args.layout} is for afcars files only")
+        kind = AFCARS_LAYOUTS[args.layout]
     source = Path(args.input)
     if not source.is_file():
         raise CommandError(f"--input {args.input!r} is not a file")
     target = Path(args.output)
     try:
-        imported = IMPORTERS[args.kind](source.read_bytes())
+        imported = IMPORTERS[kind](source.read_bytes())
         existing = read_tables(target) if _has_tables(target, TABLE_NAMES) else None
     except TableError as exc:
         raise CommandError(str(exc)) from None
@@ -86,7 +120,7 @@ def handle_import(args: argparse.Namespace) -> int:
         write_tables(tables, target, fmt=args.format)
     except TableError as exc:
         raise CommandError(str(exc)) from None
-    for note in LOSSES[args.kind]:
+    for note in LOSSES[kind]:
         print(f"note: {note}", file=sys.stderr)
     return 0
 
