@@ -317,8 +317,9 @@ def line(dataset: str, tool: str, q: Quality, seconds: float) -> str:
 
 # The product's settings, and the same without the guards that keep relatives apart:
 # FEBRL's corruption replaces given names with other names, making many of its duplicates
-# look exactly like twins or siblings at one address, which the product keeps apart on
-# purpose. The second line measures the model itself against Splink (which has no guards).
+# look exactly like twins or siblings at one address; the product waives a guard where the
+# file's own duplicates account for such pairs (model.waive_guards). The second line
+# measures the model itself against Splink (which has no guards).
 VARIANTS: tuple[tuple[str, list[str]], ...] = (
     ("kinfolk", []),
     (

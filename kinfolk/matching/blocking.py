@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
@@ -107,27 +108,38 @@ def candidate_pairs(
 
     ``kinds`` keeps only keys of those kinds (their first letter, e.g. PERSON_KEYS).
     """
-    blocks_left: defaultdict[str, list[int]] = defaultdict(list)
-    for i, r in enumerate(left):
-        for key in record_keys(r):
-            if kinds is None or key[0] in kinds:
-                blocks_left[key].append(i)
+    pairs_left, pairs_right, _ = blocked_pairs(left, right, max_block=max_block, kinds=kinds)
+    return pairs_left, pairs_right
+
+
+def blocked_pairs(
+    left: Sequence[Normalized],
+    right: Sequence[Normalized] | None = None,
+    *,
+    max_block: int = MAX_BLOCK,
+    kinds: frozenset[str] | None = None,
+    marked: frozenset[str] = PERSON_KEYS,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """``candidate_pairs`` and, per pair, whether it shares a key of the ``marked`` kinds.
+
+    One pass over the blocks gives both, so the pairs EM learns from (those sharing a
+    person key) need no second blocking.
+    """
+    blocks_left = _blocks(left, kinds)
     chunks: list[npt.NDArray[np.int64]] = []
+    marked_chunks: list[npt.NDArray[np.int64]] = []
     if right is None:
         n = len(left)
         for key, members in blocks_left.items():
             limit = max_block // _WEAK_SHARE if key[0] in _WEAK_KEYS else max_block
             if 1 < len(members) <= limit:
                 idx = np.asarray(members, dtype=np.int64)
-                a, b = np.triu_indices(len(idx), k=1)
-                chunks.append(idx[a] * n + idx[b])
+                a, b = _triangle(len(idx))
+                codes = idx[a] * n + idx[b]
+                (marked_chunks if key[0] in marked else chunks).append(codes)
         width = n
     else:
-        blocks_right: defaultdict[str, list[int]] = defaultdict(list)
-        for j, r in enumerate(right):
-            for key in record_keys(r):
-                if kinds is None or key[0] in kinds:
-                    blocks_right[key].append(j)
+        blocks_right = _blocks(right, kinds)
         width = len(right)
         for key, members in blocks_left.items():
             others = blocks_right.get(key)
@@ -135,9 +147,36 @@ def candidate_pairs(
             if others and len(members) * len(others) <= limit * limit // 2:
                 ia = np.asarray(members, dtype=np.int64)
                 ib = np.asarray(others, dtype=np.int64)
-                chunks.append((ia[:, None] * width + ib[None, :]).ravel())
-    if not chunks:
+                codes = (ia[:, None] * width + ib[None, :]).ravel()
+                (marked_chunks if key[0] in marked else chunks).append(codes)
+    if not chunks and not marked_chunks:
         empty = np.empty(0, dtype=np.int64)
-        return empty, empty
-    codes = np.unique(np.concatenate(chunks))
-    return codes // max(width, 1), codes % max(width, 1)
+        return empty, empty, np.empty(0, dtype=bool)
+    marked_codes = np.unique(np.concatenate(marked_chunks)) if marked_chunks else None
+    codes = np.unique(np.concatenate([*marked_chunks, *chunks]))
+    if marked_codes is None:
+        is_marked = np.zeros(len(codes), dtype=bool)
+    else:
+        # Both sorted and marked_codes a subset of codes: a binary search finds each.
+        at = np.minimum(np.searchsorted(marked_codes, codes), len(marked_codes) - 1)
+        is_marked = marked_codes[at] == codes
+    width = max(width, 1)
+    return codes // width, codes % width, is_marked
+
+
+def _blocks(records: Sequence[Normalized], kinds: frozenset[str] | None) -> dict[str, list[int]]:
+    blocks: defaultdict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(records):
+        for key in record_keys(r):
+            if kinds is None or key[0] in kinds:
+                blocks[key].append(i)
+    return blocks
+
+
+@cache
+def _triangle(size: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """``np.triu_indices(size, k=1)``, kept: blocks come in few sizes (at most MAX_BLOCK)."""
+    a, b = np.triu_indices(size, k=1)
+    a.flags.writeable = False
+    b.flags.writeable = False
+    return a, b

@@ -47,11 +47,11 @@ def connected_components(
             apart.setdefault(a, set()).add(b)
             apart.setdefault(b, set()).add(a)
     members: dict[int, list[int]] = {i: [i] for i in apart}
-    order = np.argsort(-probability, kind="stable")
+    # Only pairs at or above the threshold join anything: sort those alone.
+    above = np.flatnonzero(probability >= threshold)
+    order = above[np.argsort(-probability[above], kind="stable")]
     for k in order.tolist():
         p = float(probability[k])
-        if p < threshold:
-            break
         ra, rb = uf.find(int(left[k])), uf.find(int(right[k]))
         if ra == rb:
             continue
@@ -73,8 +73,13 @@ def _kept_apart(
     uf: _UnionFind, members: dict[int, list[int]], apart: dict[int, set[int]], ra: int, rb: int
 ) -> bool:
     """Whether a record of cluster ra must stay apart from one of cluster rb."""
-    for x in members.get(ra, ()):
-        if any(uf.find(y) == rb for y in apart[x]):
+    if ra not in members or rb not in members:
+        return False  # one of them holds no record that must stay apart from anyone
+    if len(members[ra]) > len(members[rb]):
+        ra, rb = rb, ra  # the relation is symmetric: walk the smaller side
+    find = uf.find
+    for x in members[ra]:
+        if any(find(y) == rb for y in apart[x]):
             return True
     return False
 

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
 
-from kinfolk.matching.compare import FIELD_INDEX, FIELDS, MISSING, N_FIELDS, compare
+from kinfolk.matching.compare import (
+    FIELD_INDEX,
+    FIELDS,
+    MISSING,
+    N_FIELDS,
+    compare,
+    compare_pairs,
+)
 from kinfolk.matching.normalize import Normalized
 
 _FIRST = FIELD_INDEX["first_name"]
@@ -30,10 +37,17 @@ _FIRST_DIFFERENT = len(FIELDS[_FIRST].levels) - 1
 # - twins: same birth date and surname, a plainly different first name (not a nickname,
 #   typo or initial);
 # - household: a plainly different first name at the same street or phone, birth dates
-#   not equal (different, close, or unknown): a sibling or parent;
-# - generation: birth dates a generation apart with "Jr"/"Sr" differing or one household.
+#   not equal (different, close, or unknown): a sibling or parent; or a first name not
+#   the same with birth dates over a year apart or another sex: siblings with alike names;
+# - generation: birth dates a generation apart (not a typo in the year) with "Jr"/"Sr"
+#   differing or one household.
 # A guard holds the match weight at or below GUARD_CEILING (probability under 0.1%), and
 # always counts at least GUARD_CEILING itself, so the explanation names it.
+# Each guard is made of clauses (see guard_clauses). Part of a clause is positive evidence
+# of two people (another sex, differing suffixes) and always holds. The rest is a pattern
+# that relatives produce and so can a file's typing errors (a given name replaced, a birth
+# year mistyped): ``waive_guards`` measures which one the file in hand shows and waives
+# that part of a clause only where the duplicates account for the pattern.
 GUARD = "guard"
 GUARDS = frozenset({"twins", "household", "generation"})
 GUARD_CEILING = -10.0
@@ -135,6 +149,9 @@ class MatchModel:
     prior: float
     # Which guards apply (see GUARDS); all of them unless a caller knowingly drops one.
     guards: frozenset[str] = GUARDS
+    # Clauses (see guard_clauses) whose pattern this file's duplicates explain: they hold
+    # only on positive evidence of two people. Set by ``waive_guards``; none by default.
+    waived: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         self._table = [
@@ -175,16 +192,24 @@ class MatchModel:
         return cls(m=m, u=u, prior=1e-4)
 
     def to_dict(self) -> dict[str, object]:
-        return {"m": self.m, "u": self.u, "prior": self.prior, "guards": sorted(self.guards)}
+        return {
+            "m": self.m,
+            "u": self.u,
+            "prior": self.prior,
+            "guards": sorted(self.guards),
+            "waived": sorted(self.waived),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> MatchModel:
         guards = frozenset(data.get("guards", GUARDS))  # type: ignore[call-overload]
+        waived = frozenset(data.get("waived", ()))  # type: ignore[call-overload]
         return cls(
             m=data["m"],  # type: ignore[arg-type]
             u=data["u"],  # type: ignore[arg-type]
             prior=float(data["prior"]),  # type: ignore[arg-type]
             guards=guards & GUARDS,
+            waived=waived & CLAUSES,
         )
 
     def level_weight(self, field_index: int, level: int) -> float:
@@ -229,7 +254,7 @@ class MatchModel:
             total += self._tf_adjustment(_FIRST, a.first, tf)
         if levels[_LAST] == 0 and a.last == b.last:
             total += self._tf_adjustment(_LAST, a.last, tf)
-        if guard_reason(levels, a, b, self.guards):
+        if guard_reason(levels, a, b, self.guards, self.waived):
             total += _guard_weight(total)
         return total
 
@@ -261,20 +286,53 @@ class MatchModel:
         negative = np.minimum(home, 0.0)
         several = (negative < 0).sum(axis=1) >= 2
         total[several] += negative[several].min(axis=1) - negative[several].sum(axis=1)
-        for f, attribute in ((_FIRST, "first"), (_LAST, "last")):
-            adjustments: dict[str, float] = {}
-            for k in np.flatnonzero(gamma[:, f] == 0).tolist():
-                value = getattr(left[int(pairs_left[k])], attribute)
-                if value != getattr(right[int(pairs_right[k])], attribute):
-                    continue
-                if value not in adjustments:
-                    adjustments[value] = self._tf_adjustment(f, value, tf)
-                total[k] += adjustments[value]
+        if tf is not None:
+            for f, attribute in ((_FIRST, "first"), (_LAST, "last")):
+                total += self._tf_adjustments(
+                    gamma[:, f], attribute, f, left, right, pairs_left, pairs_right, tf
+                )
         if not apply_guards:
             return total
-        guarded = self.guard_mask(gamma, left, right, pairs_left, pairs_right)
-        total[guarded] += np.minimum(GUARD_CEILING, GUARD_CEILING - total[guarded])
-        return total
+        return guarded_weights(total, self.guard_mask(gamma, left, right, pairs_left, pairs_right))
+
+    def _tf_adjustments(
+        self,
+        levels: npt.NDArray[np.int8],
+        attribute: str,
+        field_index: int,
+        left: Sequence[Normalized],
+        right: Sequence[Normalized],
+        pairs_left: npt.NDArray[np.int64],
+        pairs_right: npt.NDArray[np.int64],
+        tf: TermFrequencies,
+    ) -> npt.NDArray[np.float64]:
+        """Per pair, the term-frequency adjustment of an exact name (0 elsewhere)."""
+        vocab: dict[str, int] = {}
+        ids_left = np.fromiter(
+            (vocab.setdefault(getattr(r, attribute), len(vocab)) for r in left),
+            dtype=np.int64,
+            count=len(left),
+        )
+        ids_right = (
+            ids_left
+            if right is left
+            else np.fromiter(
+                (vocab.setdefault(getattr(r, attribute), len(vocab)) for r in right),
+                dtype=np.int64,
+                count=len(right),
+            )
+        )
+        a, b = ids_left[pairs_left], ids_right[pairs_right]
+        rows = np.flatnonzero((levels == 0) & (a == b))
+        out = np.zeros(len(levels))
+        if len(rows):
+            values = list(vocab)
+            used, inverse = np.unique(a[rows], return_inverse=True)
+            table = np.asarray(
+                [self._tf_adjustment(field_index, values[i], tf) for i in used.tolist()]
+            )
+            out[rows] = table[inverse.ravel()]
+        return out
 
     def guard_mask(
         self,
@@ -286,32 +344,12 @@ class MatchModel:
     ) -> npt.NDArray[np.bool_]:
         """Which pairs a guard declares two people (``guard_reason`` for many pairs)."""
         guarded = np.zeros(len(gamma), dtype=bool)
-        first_differs = gamma[:, _FIRST] == _FIRST_DIFFERENT
-        household = np.isin(gamma[:, _STREET], (0, 1)) | (gamma[:, _PHONE] == 0)
-        if "twins" in self.guards:
-            guarded |= (
-                first_differs
-                & np.isin(gamma[:, _DOB], (0, 1))
-                & np.isin(gamma[:, _LAST], (0, 1, 2))
-            )
-        if "household" in self.guards:
-            guarded |= first_differs & ~np.isin(gamma[:, _DOB], (0, 1)) & household
-            # Siblings with alike names ("Elijah" and "Elizabeth") share a home too: a first
-            # name that is not the same, with birth dates over a year apart or another sex.
-            first_not_same = gamma[:, _FIRST] > 0
-            far_or_other = (gamma[:, _DOB] == _DOB_FAR) | (gamma[:, _SEX] == 1)
-            guarded |= first_not_same & far_or_other & household
-        if "generation" in self.guards:
-            year_l = np.asarray([r.dob_year for r in left])[pairs_left]
-            year_r = np.asarray([r.dob_year for r in right])[pairs_right]
-            suffix_l = np.asarray([r.suffix for r in left])[pairs_left]
-            suffix_r = np.asarray([r.suffix for r in right])[pairs_right]
-            guarded |= (
-                ((suffix_l != suffix_r) | household)
-                & (year_l > 0)
-                & (year_r > 0)
-                & (np.abs(year_l - year_r) >= GENERATION_GAP_YEARS)
-            )
+        for clause in guard_clauses(gamma, left, right, pairs_left, pairs_right):
+            if clause.guard in self.guards:
+                if clause.name in self.waived:
+                    guarded |= clause.evidence
+                else:
+                    guarded |= clause.held
         return guarded
 
     def score_levels(
@@ -343,7 +381,7 @@ class MatchModel:
                     MOVED, "street, town, postcode or phone differ: counted once, as a move", moved
                 )
             )
-        reason = guard_reason(levels, a, b, self.guards)
+        reason = guard_reason(levels, a, b, self.guards, self.waived)
         if reason:
             before = prior_weight + sum(c.weight for c in contributions)
             contributions.append(FieldContribution(GUARD, reason, _guard_weight(before)))
@@ -366,38 +404,262 @@ class MatchModel:
 
 
 def guard_reason(
-    levels: Sequence[int], a: Normalized, b: Normalized, guards: frozenset[str] = GUARDS
+    levels: Sequence[int],
+    a: Normalized,
+    b: Normalized,
+    guards: frozenset[str] = GUARDS,
+    waived: frozenset[str] = frozenset(),
 ) -> str:
-    """Why the pair must be two people, or "" when none of ``guards`` applies."""
-    first_differs = levels[_FIRST] == _FIRST_DIFFERENT
+    """Why the pair must be two people, or "" when none of ``guards`` applies.
+
+    The same clauses as ``guard_clauses``, for one pair; a ``waived`` clause applies only
+    on its positive evidence (another sex, differing suffixes).
+    """
+    first, dob = levels[_FIRST], levels[_DOB]
+    first_differs = first == _FIRST_DIFFERENT
+    dob_same = dob in (0, 1)
+    other_sex = levels[_SEX] == 1
+    household = levels[_STREET] in (0, 1) or levels[_PHONE] == 0
     if (
         "twins" in guards
         and first_differs
-        and levels[_DOB] in (0, 1)
+        and dob_same
         and levels[_LAST] in (0, 1, 2)
+        and ("twins" not in waived or other_sex)
     ):
         return "same birth date and surname, different first name: twins or siblings"
-    household = levels[_STREET] in (0, 1) or levels[_PHONE] == 0
-    if "household" in guards and first_differs and levels[_DOB] not in (0, 1) and household:
-        return "different first name, not the same birth date, one home: two of one household"
-    if (
-        "household" in guards
-        and household
-        and levels[_FIRST] > 0
-        and (levels[_DOB] == _DOB_FAR or levels[_SEX] == 1)
-    ):
-        return "not the same first name, born over a year apart or another sex, one home: siblings"
+    if "household" in guards:
+        if (
+            first_differs
+            and not dob_same
+            and household
+            and ("household" not in waived or other_sex)
+        ):
+            return "different first name, not the same birth date, one home: two of one household"
+        if (
+            household
+            and first > 0
+            and (dob == _DOB_FAR or other_sex)
+            and ("siblings" not in waived or other_sex)
+        ):
+            return (
+                "not the same first name, born over a year apart or another sex, one home: siblings"
+            )
     if (
         "generation" in guards
-        and (a.suffix != b.suffix or household)
+        and dob == _DOB_FAR
         and a.dob_year
         and b.dob_year
         and abs(a.dob_year - b.dob_year) >= GENERATION_GAP_YEARS
+        and (a.suffix != b.suffix or (household and "generation" not in waived))
     ):
         where = "different name suffixes" if a.suffix != b.suffix else "one home"
         years = abs(a.dob_year - b.dob_year)
         return f"born {years} years apart, {where}: parent and child"
     return ""
+
+
+@dataclass(frozen=True)
+class GuardClause:
+    """One clause of a guard, over many pairs.
+
+    ``held``: the pairs it keeps apart; ``evidence``: those of them with positive evidence
+    of two people (never waived); ``counterpart``: pairs in the same context whose telling
+    fields agree instead (mostly the file's duplicates); ``m_ratio``: how much likelier a
+    duplicate shows the telling pattern than the agreement, by the model's m, unless
+    ``away`` measures that rate on the file itself.
+    """
+
+    name: str
+    guard: str
+    held: npt.NDArray[np.bool_]
+    evidence: npt.NDArray[np.bool_]
+    counterpart: npt.NDArray[np.bool_]
+    # Which held pairs the m_ratio speaks for (e.g. those with a birth date to compare).
+    comparable: npt.NDArray[np.bool_]
+    m_ratio: Callable[[list[list[float]]], float]
+    # Where the model's m cannot be trusted for the rate (the relatives themselves teach
+    # it to EM: twins share every person key), the rate is measured instead on the same
+    # context away from one home: (telling pattern, agreement) there.
+    away: tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None = None
+
+
+CLAUSES = frozenset({"twins", "household", "siblings", "generation"})
+# A clause is waived when the duplicates explain at least half of its (soft) pairs — the
+# pattern is then likelier a duplicate than two relatives, the same call as the match
+# threshold — and only when enough pairs were seen to tell. EM's m understates how often
+# duplicates disagree (a pair disagreeing on much looks like a non-match to it), so the
+# expected count runs low: the error is on the side of keeping the guard. (Relatives who
+# share person keys could inflate m instead; twins do, so their rate is measured away
+# from one home; a parent and child of one name could, for the generation clause.)
+WAIVE_SHARE = 0.5
+WAIVE_MIN_HELD = 10
+WAIVE_MIN_COUNTERPARTS = 30
+
+
+def _share(m: list[float], levels: Sequence[int]) -> float:
+    return max(sum(m[level] for level in levels), _PROB_FLOOR)
+
+
+def guard_clauses(
+    gamma: npt.NDArray[np.int8],
+    left: Sequence[Normalized],
+    right: Sequence[Normalized],
+    pairs_left: npt.NDArray[np.int64],
+    pairs_right: npt.NDArray[np.int64],
+) -> list[GuardClause]:
+    """The guards' clauses for many pairs (``guard_reason`` for one)."""
+    first, dob, sex = gamma[:, _FIRST], gamma[:, _DOB], gamma[:, _SEX]
+    first_differs = first == _FIRST_DIFFERENT
+    first_alike = (first >= 0) & (first <= 3)
+    dob_same = np.isin(dob, (0, 1))
+    other_sex = sex == 1
+    household = np.isin(gamma[:, _STREET], (0, 1)) | (gamma[:, _PHONE] == 0)
+    surname = np.isin(gamma[:, _LAST], (0, 1, 2))
+    # Both streets known and not the same, and no shared phone: not one home.
+    elsewhere = np.isin(gamma[:, _STREET], (2, 3)) & (gamma[:, _PHONE] != 0)
+    alike, differ, far = (0, 1, 2, 3), (_FIRST_DIFFERENT,), (_DOB_FAR,)
+
+    twins = first_differs & dob_same & surname
+    apart = first_differs & ~dob_same & household
+    siblings = household & (first > 0) & ((dob == _DOB_FAR) | other_sex)
+    year_l = np.asarray([r.dob_year for r in left])[pairs_left]
+    year_r = np.asarray([r.dob_year for r in right])[pairs_right]
+    suffix_l = np.asarray([r.suffix for r in left])[pairs_left]
+    suffix_r = np.asarray([r.suffix for r in right])[pairs_right]
+    suffixes = suffix_l != suffix_r
+    generations = (
+        (dob == _DOB_FAR)
+        & (year_l > 0)
+        & (year_r > 0)
+        & (np.abs(year_l - year_r) >= GENERATION_GAP_YEARS)
+    )
+    everywhere = np.ones(len(gamma), dtype=bool)
+    return [
+        GuardClause(
+            "twins",
+            "twins",
+            held=twins,
+            evidence=twins & other_sex,
+            counterpart=dob_same & surname & first_alike & household,
+            comparable=household,
+            m_ratio=lambda m: _share(m[_FIRST], differ) / _share(m[_FIRST], alike),
+            away=(twins & ~other_sex & elsewhere, dob_same & surname & first_alike & elsewhere),
+        ),
+        GuardClause(
+            "household",
+            "household",
+            held=apart,
+            evidence=apart & other_sex,
+            counterpart=household & first_alike & dob_same,
+            comparable=dob >= 0,
+            m_ratio=lambda m: (
+                _share(m[_FIRST], differ)
+                / _share(m[_FIRST], alike)
+                * _share(m[_DOB], (2, 3, 4))
+                / _share(m[_DOB], (0, 1))
+            ),
+        ),
+        GuardClause(
+            "siblings",
+            "household",
+            held=siblings,
+            evidence=siblings & other_sex,
+            counterpart=household & (first == 0) & (dob >= 0) & (dob < _DOB_FAR) & ~other_sex,
+            comparable=everywhere,
+            m_ratio=lambda m: (
+                _share(m[_FIRST], (1, 2, 3, 4, 5))
+                / _share(m[_FIRST], (0,))
+                * _share(m[_DOB], far)
+                / _share(m[_DOB], (0, 1, 2, 3))
+            ),
+        ),
+        GuardClause(
+            "generation",
+            "generation",
+            held=generations & (suffixes | household),
+            evidence=generations & suffixes,
+            counterpart=household & first_alike & np.isin(dob, (0, 1, 2)),
+            comparable=first_alike,
+            m_ratio=lambda m: _share(m[_DOB], far) / _share(m[_DOB], (0, 1, 2)),
+        ),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """What ``waive_guards`` saw for one clause (counts of pairs that would otherwise match)."""
+
+    clause: str
+    held: int
+    counterparts: int
+    expected_duplicates: float
+    waived: bool
+
+
+def waive_guards(
+    model: MatchModel,
+    gamma: npt.NDArray[np.int8],
+    left: Sequence[Normalized],
+    right: Sequence[Normalized],
+    pairs_left: npt.NDArray[np.int64],
+    pairs_right: npt.NDArray[np.int64],
+    unguarded: npt.NDArray[np.float64],
+) -> tuple[MatchModel, list[Waiver]]:
+    """The model with the clauses waived whose pattern this file's duplicates explain.
+
+    For a clause, the pairs in the same context whose telling fields agree (same birth
+    date, surname and home and a first name alike, for twins) are mostly duplicates; the
+    model's m says how many duplicates show the telling pattern instead (a first name
+    replaced) for each of those — for twins, the rate among the same pairs living apart,
+    as twins at home would otherwise vouch for themselves through EM. When that accounts
+    for at least half the pairs the clause holds apart (WAIVE_SHARE), they are likelier
+    the file's duplicates than relatives, and only the positive evidence of two people
+    still holds. A file with real twins or households shows many more such pairs
+    than its duplicates explain, and keeps the whole guard. ``unguarded`` is every pair's
+    weight before the guards; only pairs that would match count.
+    """
+    likely = unguarded > 0
+    clauses = guard_clauses(gamma, left, right, pairs_left, pairs_right)
+    held_any = np.zeros(len(gamma), dtype=bool)
+    for clause in clauses:
+        held_any |= clause.held
+    waived = set(model.waived)
+    report: list[Waiver] = []
+    for clause in clauses:
+        if clause.guard not in model.guards:
+            continue
+        held = int((clause.held & ~clause.evidence & clause.comparable & likely).sum())
+        counterparts = int((clause.counterpart & ~held_any & likely).sum())
+        if clause.away is None:
+            ratio = clause.m_ratio(model.m)
+        else:
+            # The rate among the same pairs living apart, where relatives do not crowd.
+            telling_away = int((clause.away[0] & likely).sum())
+            agreeing_away = int((clause.away[1] & likely).sum())
+            if agreeing_away < WAIVE_MIN_COUNTERPARTS:
+                report.append(Waiver(clause.name, held, counterparts, 0.0, False))
+                continue
+            ratio = telling_away / agreeing_away
+        expected = counterparts * ratio
+        waive = (
+            held >= WAIVE_MIN_HELD
+            and counterparts >= WAIVE_MIN_COUNTERPARTS
+            and expected >= WAIVE_SHARE * held
+        )
+        if waive:
+            waived.add(clause.name)
+        report.append(Waiver(clause.name, held, counterparts, expected, waive))
+    return replace(model, waived=frozenset(waived)), report
+
+
+def guarded_weights(
+    weights: npt.NDArray[np.float64], guarded: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.float64]:
+    """The weights with each guarded pair's held at or below GUARD_CEILING (a new array)."""
+    out = weights.copy()
+    out[guarded] += np.minimum(GUARD_CEILING, GUARD_CEILING - out[guarded])
+    return out
 
 
 def _guard_weight(total_before: float) -> float:
@@ -460,12 +722,14 @@ def estimate_u(
     if n_left and n_right:
         ia = rng.integers(0, n_left, sample_pairs)
         ib = rng.integers(0, n_right, sample_pairs)
-        for i, j in zip(ia.tolist(), ib.tolist(), strict=True):
-            if right is None and i == j:
-                continue
-            for f, level in enumerate(compare(left[i], other[j])):
-                if level > 0:
-                    counts[f, level] += 1
+        if right is None:
+            keep = ia != ib
+            ia, ib = ia[keep], ib[keep]
+        gamma = compare_pairs(left, right, ia, ib)
+        for f in range(N_FIELDS):
+            column = gamma[:, f]
+            seen = np.bincount(column[column > 0], minlength=counts.shape[1])
+            counts[f, : len(seen)] += seen
     u = []
     for f, spec in enumerate(FIELDS):
         exact = _exact_u(
@@ -483,6 +747,25 @@ class TrainingReport:
     iterations: int
     converged: bool
     blocked_match_rate: float
+    # Whether m was learnt from this file (EM ran and found duplicates), not the defaults.
+    learned: bool = False
+
+
+def _distinct_rows(
+    gamma: npt.NDArray[np.int8],
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int64]]:
+    """``np.unique(gamma, axis=0, return_counts=True)``, faster: each row read as one number."""
+    if len(gamma) == 0:
+        return gamma, np.empty(0, dtype=np.int64)
+    base = int(gamma.max()) + 2  # levels run from -1 (missing) up
+    if base ** gamma.shape[1] >= 2**62:
+        rows, counts = np.unique(gamma, axis=0, return_counts=True)
+        return rows, counts
+    codes = np.zeros(len(gamma), dtype=np.int64)
+    for f in range(gamma.shape[1]):
+        codes = codes * base + (gamma[:, f].astype(np.int64) + 1)
+    distinct, first, counts = np.unique(codes, return_index=True, return_counts=True)
+    return gamma[first], counts
 
 
 def expectation_maximisation(
@@ -501,7 +784,7 @@ def expectation_maximisation(
     than the few thousand patterns they fall into. u stays fixed by default (estimated
     from random pairs), as the blocked pairs over-represent matches.
     """
-    patterns, counts = np.unique(gamma, axis=0, return_counts=True)
+    patterns, counts = _distinct_rows(gamma)
     counts = counts.astype(float)
     m = [list(x) for x in m]
     u = [list(x) for x in u]
@@ -552,10 +835,8 @@ def comparison_matrix(
     pairs_left: npt.NDArray[np.int64],
     pairs_right: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.int8]:
-    gamma = np.empty((len(pairs_left), N_FIELDS), dtype=np.int8)
-    for row, (i, j) in enumerate(zip(pairs_left.tolist(), pairs_right.tolist(), strict=True)):
-        gamma[row] = compare(left[i], right[j])
-    return gamma
+    """One comparison vector per pair (row k: left[pairs_left[k]] against right[...])."""
+    return compare_pairs(left, None if right is left else right, pairs_left, pairs_right)
 
 
 def _plausible(m: list[list[float]], u: list[list[float]]) -> bool:
@@ -599,4 +880,4 @@ def train(
         )
     expected_matches = lam * len(gamma)
     prior = min(max(expected_matches / max(total_pairs, 1.0), 1e-12), 0.5)
-    return MatchModel(m=m, u=u, prior=prior, guards=start.guards), report
+    return MatchModel(m=m, u=u, prior=prior, guards=start.guards), replace(report, learned=True)

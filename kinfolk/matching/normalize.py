@@ -74,6 +74,7 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", _NON_ALNUM.sub(" ", lowered)).strip()
 
 
+@lru_cache(maxsize=200_000)
 def normalize_name(text: str) -> str:
     """A name folded, without titles, suffixes and placeholders such as "Baby" or "Unknown"."""
     words = [w for w in fold(text).split() if w not in _NAME_NOISE]
@@ -97,6 +98,7 @@ def split_name_order(first: str, last: str) -> tuple[str, str]:
     return first, last
 
 
+@lru_cache(maxsize=200_000)
 def normalize_street(text: str) -> str:
     """Folded street with common words abbreviated ("Main Street" -> "main st")."""
     return " ".join(_STREET_WORDS.get(w, w) for w in fold(text).split())

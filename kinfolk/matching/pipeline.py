@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from kinfolk.matching.blocking import PERSON_KEYS, candidate_pairs
+from kinfolk.matching.blocking import blocked_pairs
 from kinfolk.matching.cluster import connected_components, one_to_one
 from kinfolk.matching.model import (
     GUARDS,
@@ -22,9 +22,11 @@ from kinfolk.matching.model import (
     TrainingReport,
     comparison_matrix,
     estimate_u,
+    guarded_weights,
     train,
+    waive_guards,
 )
-from kinfolk.matching.normalize import Normalized, normalize
+from kinfolk.matching.normalize import normalize
 from kinfolk.matching.records import PersonRecord
 
 DEFAULT_THRESHOLD = 0.5
@@ -76,16 +78,8 @@ def score_pair(
     return model.score(normalize(a), normalize(b), term_frequencies, prior)
 
 
-def _person_pairs(
-    left: Sequence[Normalized],
-    right: Sequence[Normalized] | None,
-    pairs_left: npt.NDArray[np.int64],
-    pairs_right: npt.NDArray[np.int64],
-    width: int,
-) -> npt.NDArray[np.bool_]:
-    """Which candidate pairs share a person key (not only an address): EM's training set."""
-    person_left, person_right = candidate_pairs(left, right, kinds=PERSON_KEYS)
-    return np.isin(pairs_left * width + pairs_right, person_left * width + person_right)
+def _probability(weights: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    return 1.0 / (1.0 + np.exp2(-np.clip(weights, -60, 60)))
 
 
 def _fit(
@@ -112,27 +106,31 @@ def dedupe(
     """Cluster records that are the same person; ``model`` skips training when given.
 
     ``guards`` (see model.GUARDS) keep twins, household members and parent/child apart;
-    drop one only for data known not to have them. ``pairs`` holds the scored pairs at or
-    above ``min_pair_probability`` (default: the threshold) — lower it to fill a
-    possible-duplicate queue or to check calibration.
+    drop one only for data known not to have them. When the model is learnt here, a
+    guard's pattern that the file's own duplicates account for (FEBRL-like files replace
+    given names and mistype birth years) holds only on positive evidence of two people
+    (another sex, Jr/Sr); ``result.model.waived`` names those clauses (model.waive_guards).
+    ``pairs`` holds the scored pairs at or above ``min_pair_probability`` (default: the
+    threshold) — lower it to fill a possible-duplicate queue or to check calibration.
     """
     norm = [normalize(r) for r in records]
     n = len(norm)
-    pairs_left, pairs_right = candidate_pairs(norm)
+    # ``person``: the pairs sharing a person key (not only an address), EM's training set.
+    pairs_left, pairs_right, person = blocked_pairs(norm)
     gamma = comparison_matrix(norm, norm, pairs_left, pairs_right)
     if model is None:
-        person = _person_pairs(norm, None, pairs_left, pairs_right, n)
         model, report = _fit(gamma[person], estimate_u(norm), n * (n - 1) / 2, guards)
     else:
         report = TrainingReport(0, True, 0.0)
     tf = TermFrequencies.from_records(norm)
-    weights = model.match_weights(gamma, norm, norm, pairs_left, pairs_right, tf)
-    probability = 1.0 / (1.0 + np.exp2(-np.clip(weights, -60, 60)))
-    guarded = model.guard_mask(gamma, norm, norm, pairs_left, pairs_right)
     unguarded = model.match_weights(
         gamma, norm, norm, pairs_left, pairs_right, tf, apply_guards=False
     )
-    unguarded_probability = 1.0 / (1.0 + np.exp2(-np.clip(unguarded, -60, 60)))
+    if report.learned:
+        model, _ = waive_guards(model, gamma, norm, norm, pairs_left, pairs_right, unguarded)
+    guarded = model.guard_mask(gamma, norm, norm, pairs_left, pairs_right)
+    probability = _probability(guarded_weights(unguarded, guarded))
+    unguarded_probability = _probability(unguarded)
     # Only the twins guard leaves a real doubt (twins, or one child entered under two first
     # names); siblings in one home and parent and child are two people, nothing to review.
     twins = replace(model, guards=model.guards & {"twins"}).guard_mask(
@@ -186,17 +184,23 @@ def link(
     """
     norm_left = [normalize(r) for r in left]
     norm_right = [normalize(r) for r in right]
-    pairs_left, pairs_right = candidate_pairs(norm_left, norm_right)
+    pairs_left, pairs_right, person = blocked_pairs(norm_left, norm_right)
     gamma = comparison_matrix(norm_left, norm_right, pairs_left, pairs_right)
     if model is None:
         u = estimate_u(norm_left, norm_right)
-        person = _person_pairs(norm_left, norm_right, pairs_left, pairs_right, len(norm_right))
         model, report = _fit(gamma[person], u, float(len(left)) * len(right), guards)
     else:
         report = TrainingReport(0, True, 0.0)
     tf = TermFrequencies.from_records([*norm_left, *norm_right])
-    weights = model.match_weights(gamma, norm_left, norm_right, pairs_left, pairs_right, tf)
-    probability = 1.0 / (1.0 + np.exp2(-np.clip(weights, -60, 60)))
+    unguarded = model.match_weights(
+        gamma, norm_left, norm_right, pairs_left, pairs_right, tf, apply_guards=False
+    )
+    if report.learned:
+        model, _ = waive_guards(
+            model, gamma, norm_left, norm_right, pairs_left, pairs_right, unguarded
+        )
+    guarded = model.guard_mask(gamma, norm_left, norm_right, pairs_left, pairs_right)
+    probability = _probability(guarded_weights(unguarded, guarded))
     if unique:
         kept = one_to_one(pairs_left, pairs_right, probability, threshold)
     else:

@@ -123,3 +123,31 @@ def test_default_model_has_a_probability_for_every_level() -> None:
     for spec, m, u in zip(FIELDS, model.m, model.u, strict=True):
         assert len(m) == len(u) == len(spec.levels), spec.name
         assert sum(m) == pytest.approx(1.0, abs=1e-3) and sum(u) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_a_typo_in_the_birth_year_is_not_a_generation_apart() -> None:
+    import datetime as dt
+
+    home = {"street": "5 Wentworth Ave", "city": "Dover", "postcode": "2600"}
+    a = PersonRecord("a", "Bianca", "", "Matthews", dt.date(1941, 1, 28), "F", **home)
+    b = PersonRecord("b", "Bianca", "", "Matthews", dt.date(1914, 1, 28), "F", **home)
+    assert GUARD not in score_pair(a, b).weights  # two digits swapped: one typo
+    mother = PersonRecord("m", "Bianca", "", "Matthews", dt.date(1914, 6, 3), "F", **home)
+    assert GUARD in score_pair(a, mother).weights
+
+
+def test_a_waived_guard_still_holds_on_another_sex() -> None:
+    import datetime as dt
+
+    from kinfolk.matching.compare import compare
+    from kinfolk.matching.model import guard_reason
+    from kinfolk.matching.normalize import normalize
+
+    born = dt.date(2019, 5, 4)
+    a = normalize(PersonRecord("a", "Amara", "", "Okafor", born, "F", "", "12 Main St"))
+    boy = normalize(PersonRecord("b", "Chidi", "", "Okafor", born, "M", "", "12 Main St"))
+    girl = normalize(PersonRecord("c", "Ngozi", "", "Okafor", born, "F", "", "12 Main St"))
+    waived = frozenset({"twins", "household"})
+    assert guard_reason(compare(a, boy), a, boy, waived=waived)
+    assert not guard_reason(compare(a, girl), a, girl, waived=waived)
+    assert guard_reason(compare(a, girl), a, girl)

@@ -8,6 +8,7 @@ from kinfolk.matching.compare import (
     compare_dob,
     compare_first,
     compare_last,
+    compare_pairs,
     compare_ssn,
 )
 from kinfolk.matching.normalize import (
@@ -66,6 +67,7 @@ def test_first_name_levels() -> None:
     assert compare_first("bill", "william") == 1
     assert compare_first("willaim", "william") == 2
     assert compare_first("bil", "william") == 3  # a misspelt nickname
+    assert compare_first("pma", "pamela") == 3  # two letters of a nickname swapped
     assert compare_first("w", "william") == 4
     assert compare_first("mary", "william") == 5
     assert compare_first("", "william") == MISSING
@@ -89,3 +91,29 @@ def test_first_and_last_name_entered_the_wrong_way_round() -> None:
     b = normalize(person(first_name="Okafor", last_name="Maria"))
     levels = compare(a, b)
     assert levels[0] == 0 and levels[2] == 0
+
+
+def test_many_pairs_at_once_get_the_levels_of_one_pair_at_a_time() -> None:
+    import numpy as np
+
+    from kinfolk.matching.blocking import candidate_pairs
+    from kinfolk.matching.synthetic import corrupt, population
+    from kinfolk.matching.tests.crafted import CRAFTED
+
+    rng = np.random.default_rng(8)
+    people = population(800, seed=9)
+    swapped = [
+        person(record_id="swap", first_name="Okafor", last_name="Maria", street="1 Elm St"),
+        person(record_id="straight", first_name="Maria", last_name="Okafor", street="1 Elm St"),
+    ]
+    records = [
+        *CRAFTED,
+        *swapped,
+        *people,
+        *(corrupt(p, rng, record_id=f"{p.record_id}-copy") for p in people[:400]),
+    ]
+    norm = [normalize(r) for r in records]
+    left, right = candidate_pairs(norm)
+    pairs = zip(left.tolist(), right.tolist(), strict=True)
+    one_by_one = [compare(norm[i], norm[j]) for i, j in pairs]
+    assert compare_pairs(norm, None, left, right).tolist() == [list(v) for v in one_by_one]

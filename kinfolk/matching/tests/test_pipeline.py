@@ -1,5 +1,6 @@
 """Dedupe and link on small crafted sets, alone and hidden in a larger population."""
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -105,3 +106,63 @@ def test_a_parent_and_child_of_one_name_are_not_queued_for_review() -> None:
     result = dedupe(CRAFTED)
     queued = {frozenset((p.left_id, p.right_id)) for p in result.review}
     assert frozenset((BOY.record_id, FATHER.record_id)) not in queued
+
+
+# Whether a given name that plainly differs says "twins" or "a typing slip" depends on the
+# file: the guard is waived only where the file's duplicates account for such pairs.
+def _file_with_replaced_given_names() -> tuple[list[PersonRecord], list[tuple[str, str]]]:
+    """FEBRL-like: a quarter of the copies carry another person's given name, and slips in
+    one field are independent of slips in another, so some copies have moved as well."""
+    people = population(1500, seed=21)
+    rng = np.random.default_rng(22)
+    copies = [corrupt(p, rng, record_id=f"{p.record_id}-copy") for p in people[:400]]
+    renamed = [
+        dataclasses.replace(
+            p, record_id=f"{p.record_id}-renamed", first_name=people[-1 - i].first_name
+        )
+        for i, p in enumerate(people[400:500])
+    ]
+    moved = [
+        dataclasses.replace(r, street=home.street, city=home.city, postcode=home.postcode, phone="")
+        if i % 3 == 0 and r.street
+        else r
+        for i, (r, home) in enumerate(zip([*copies, *renamed], people[::-1], strict=False))
+    ]
+    pairs = [(p.record_id, f"{p.record_id}-renamed") for p in people[400:500]]
+    return [*people, *moved], pairs
+
+
+def test_copies_with_another_given_name_are_found_when_the_file_is_full_of_them() -> None:
+    records, pairs = _file_with_replaced_given_names()
+    result = dedupe(records)
+    assert "twins" in result.model.waived
+    found = sum(result.cluster_of[a] == result.cluster_of[b] for a, b in pairs)
+    assert found >= 0.9 * len(pairs)
+
+
+def test_twins_stay_apart_in_a_file_that_has_twins_and_ordinary_duplicates() -> None:
+    people = population(1500, seed=21)
+    rng = np.random.default_rng(22)
+    copies = [corrupt(p, rng, record_id=f"{p.record_id}-copy") for p in people[:400]]
+    # 100 same-sex twins: same birth date, surname, home and sex, another given name.
+    twins = [
+        dataclasses.replace(
+            p, record_id=f"{p.record_id}-twin", first_name=people[-1 - i].first_name, ssn=""
+        )
+        for i, p in enumerate(people[400:500])
+        if people[-1 - i].first_name.lower() != p.first_name.lower()
+    ]
+    result = dedupe([*people, *copies, *twins])
+    assert "twins" not in result.model.waived
+    merged = sum(
+        result.cluster_of[t.record_id] == result.cluster_of[t.record_id.removesuffix("-twin")]
+        for t in twins
+    )
+    assert merged == 0
+
+
+def test_twins_of_another_sex_stay_apart_even_where_the_twins_guard_is_waived() -> None:
+    records, _ = _file_with_replaced_given_names()
+    result = dedupe([*records, *CRAFTED])
+    assert "twins" in result.model.waived
+    assert result.cluster_of[TWIN_A.record_id] != result.cluster_of[TWIN_B.record_id]
