@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import ibis
+import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -48,6 +50,10 @@ DATE_COLUMNS = {
     "placements": ("start_date", "end_date"),
     "reports": ("report_date",),
 }
+
+
+# The "indicator" of the data-quality rows in the combined query (no indicator has this name).
+QUALITY_ROWS = "data_quality"
 
 
 class NoDataError(ValueError):
@@ -143,8 +149,14 @@ def compute_period(
     through: dt.date,
 ) -> dict[str, Any]:
     """Numerators, denominators and values of every indicator for one period."""
-    units = engine.unit_tables(tables, period)
-    rows = con.to_pyarrow(engine.aggregate(units, by)).to_pylist()
+    rows = con.to_pyarrow(engine.aggregate(engine.unit_tables(tables, period), by)).to_pylist()
+    return _shape_period(rows, period, by=by, through=through)
+
+
+def _shape_period(
+    rows: list[dict[str, Any]], period: Period, *, by: str | None, through: dt.date
+) -> dict[str, Any]:
+    """The per-indicator result from the aggregate's rows (indicator, group, stratum, sums)."""
     totals: dict[str, list[int]] = {name: [0, 0] for name in INDICATORS}
     groups: dict[str, dict[str, list[int]]] = {name: {} for name in INDICATORS}
     strata: dict[str, dict[tuple[str, str], list[int]]] = {name: {} for name in INDICATORS}
@@ -186,6 +198,30 @@ def compute_period(
                 for group, (g_num, g_den) in sorted(groups[name].items())
             ]
     return indicators
+
+
+def result_query(
+    tables: Tables, period: Period, *, by: str | None = None, through: dt.date
+) -> ir.Table:
+    """The indicators' aggregate for P and the data-quality counts, as one query.
+
+    One Ibis compilation, one plan, one round trip: at state scale the fixed cost of each
+    dominates the work. The checks' rows are shaped like the aggregate's (``indicator`` is
+    :data:`QUALITY_ROWS`, ``group`` the check, ``numerator`` / ``denominator`` the flagged /
+    checked records).
+    """
+    base = engine.base_tables(tables)
+    counts = quality.counts_query(tables, engine.day_number(through), base=base)
+    return engine.aggregate(engine.unit_tables(tables, period, base=base), by).union(
+        counts.select(
+            indicator=ibis.literal(QUALITY_ROWS, type="string"),
+            group=counts.check,
+            stratum=ibis.literal("", type="string"),
+            numerator=counts.flagged,
+            denominator=counts.records,
+            units=counts.records,
+        )
+    )
 
 
 def age_standardised(
@@ -252,12 +288,17 @@ def compute(
     if through is None:
         through = data_through(tables, connection)
     period = Period.starting(period_start)
-    indicators = compute_period(connection, tables, period, by=by, through=through)
-
-    dq_row = connection.to_pyarrow(
-        quality.quality_query(tables, engine.day_number(through))
-    ).to_pylist()[0]
-    checks = quality.evaluate(dq_row)
+    rows = connection.to_pyarrow(result_query(tables, period, by=by, through=through)).to_pylist()
+    dq_rows = [r for r in rows if r["indicator"] == QUALITY_ROWS]
+    indicators = _shape_period(
+        [r for r in rows if r["indicator"] != QUALITY_ROWS], period, by=by, through=through
+    )
+    checks = quality.evaluate(
+        quality.shares(
+            {"check": r["group"], "flagged": r["numerator"], "records": r["denominator"]}
+            for r in dq_rows
+        )
+    )
     for name, entry in indicators.items():
         entry["national_performance"] = NATIONAL_PERFORMANCE[name]["value"]
         entry["better"] = NATIONAL_PERFORMANCE[name]["better"]

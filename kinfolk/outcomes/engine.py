@@ -155,7 +155,9 @@ def _sex(children: ir.Table) -> ir.StringValue:
 
 
 @dataclass
-class _Base:
+class Base:
+    """The four input tables, with the columns (and day numbers) the rules use."""
+
     children: ir.Table
     episodes: ir.Table
     placements: ir.Table
@@ -171,7 +173,7 @@ def as_table(table: pa.Table | ir.Table) -> ir.Table:
     return table if isinstance(table, ir.Table) else ibis.memtable(table)
 
 
-def _base(tables: Tables) -> _Base:
+def base_tables(tables: Tables) -> Base:
     raw_children = as_table(tables["children"])
     # Derived child attributes (18th birthday, race, sex labels) are computed after each join,
     # on the joined rows only: computing them for every child first costs far more at scale.
@@ -217,7 +219,7 @@ def _base(tables: Tables) -> _Base:
         office=_label(raw_reports.office),
         circuit=_label(raw_reports.circuit),
     )
-    return _Base(children, episodes, placements, reports)
+    return Base(children, episodes, placements, reports)
 
 
 def _on_or_after(column: ir.DateValue, day: int) -> ir.BooleanValue:
@@ -229,7 +231,7 @@ def _on_or_before(column: ir.DateValue, day: int) -> ir.BooleanValue:
     return column <= ibis.literal(day_to_date(day), type="date")
 
 
-def _episodes_with_child(base: _Base) -> ir.Table:
+def episodes_with_child(base: Base) -> ir.Table:
     """Episodes joined to their child, with the effective end (discharge or 18th birthday)."""
     e, c = base.episodes, base.children
     joined = e.left_join(c, e.child_id == c.child_id).select(
@@ -284,7 +286,7 @@ def _units(
     )
 
 
-def _victim_reports(base: _Base, ps: int, pe: int) -> ir.Table:
+def _victim_reports(base: Base, ps: int, pe: int) -> ir.Table:
     """Victim reports (one row per report and child) dated in [ps, pe + 365].
 
     Maltreatment in care needs those in P; recurrence's initial reports lie in P and the later
@@ -358,7 +360,7 @@ def _maltreatment_in_care(victim: ir.Table, ep: ir.Table, ps: int, pe: int) -> i
     return denominator.union(numerator)
 
 
-def _recurrence(base: _Base, victim: ir.Table, ps: int, pe: int) -> ir.Table:
+def _recurrence(base: Base, victim: ir.Table, ps: int, pe: int) -> ir.Table:
     in_p = victim.filter(victim.rd >= ps, victim.rd <= pe)
     first = ibis.window(group_by=in_p.child_id, order_by=[in_p.rd, in_p.report_id])
     initial = in_p.mutate(rank=ibis.row_number().over(first)).filter(lambda t: t.rank == 0)
@@ -403,14 +405,14 @@ def _recurrence(base: _Base, victim: ir.Table, ps: int, pe: int) -> ir.Table:
     )
 
 
-def _placements_of_entries(base: _Base, ps: int, pe: int) -> ir.Table:
+def _placements_of_entries(base: Base, ps: int, pe: int) -> ir.Table:
     """Placements of episodes that begin in P (all the entry cohorts need), filtered on the
     removal date so the filter reaches the Parquet scan."""
     p = base.placements
     return p.filter(_on_or_after(p.removal_day, ps), _on_or_before(p.removal_day, pe))
 
 
-def _thv_adjusted_discharge(base: _Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
+def _thv_adjusted_discharge(base: Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
     """Add ``d_adj``: discharge moved back to THV start + 30 days after a long trial home visit.
 
     ``ep`` holds episodes that begin in P only."""
@@ -439,7 +441,7 @@ def _reasonless_discharge(ep: ir.Table, in_window: ir.BooleanValue) -> ir.Boolea
     return (ep.d.notnull() & ep.reason.isnull() & in_window & (ep.d < ep.b18)).fill_null(False)
 
 
-def _permanency_entries(base: _Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
+def _permanency_entries(base: Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
     entries = ep.filter(ep.r >= ps, ep.r <= pe)
     first = ibis.window(group_by=entries.child_id, order_by=entries.r)
     entries = entries.mutate(rank=ibis.row_number().over(first)).filter(lambda t: t.rank == 0)
@@ -473,7 +475,7 @@ def _months_in_care(removal: ir.DateValue, on: dt.date) -> ir.IntegerValue:
 
 
 def _permanency_in_care(
-    base: _Base, ep: ir.Table, ps: int, pe: int, start: dt.date, low: int, high: int | None
+    base: Base, ep: ir.Table, ps: int, pe: int, start: dt.date, low: int, high: int | None
 ) -> ir.Table:
     in_care = ep.filter(ep.r < ps, ep.d_open >= ps, ep.b18 > ps)
     in_care = in_care.mutate(months=_months_in_care(in_care.removal_date, start))
@@ -490,7 +492,7 @@ def _permanency_in_care(
     return _units(name, cohort, achieved.cast("int64"), ibis.literal(1), start)
 
 
-def _reentry(base: _Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
+def _reentry(base: Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
     """Children who exit to permanency in P (an exit cohort), and who re-enter within a year.
 
     The cohort exit is the child's first discharge in P to reunification, a relative or
@@ -537,7 +539,7 @@ def _reentry(base: _Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
     )
 
 
-def _placement_stability(base: _Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
+def _placement_stability(base: Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
     eps = ep.filter(ep.r >= ps, ep.r <= pe, ~ep.short, ep.r < ep.b18)
     eps = eps.mutate(days=_days_in_period(eps.r, eps.end, ps, pe))
     p = _placements_of_entries(base, ps, pe)
@@ -581,10 +583,14 @@ def _placement_stability(base: _Base, ep: ir.Table, ps: int, pe: int) -> ir.Tabl
     )
 
 
-def unit_tables(tables: Tables, period: Period) -> dict[str, ir.Table]:
-    """One unit table per indicator for period P (lazy Ibis expressions)."""
-    base = _base(tables)
-    ep = _episodes_with_child(base)
+def unit_tables(tables: Tables, period: Period, *, base: Base | None = None) -> dict[str, ir.Table]:
+    """One unit table per indicator for period P (lazy Ibis expressions).
+
+    ``base`` (from :func:`base_tables`) lets another query over the same inputs share its
+    nodes, so one compiled query reads each input once.
+    """
+    base = base if base is not None else base_tables(tables)
+    ep = episodes_with_child(base)
     ps, pe = day_number(period.start), day_number(period.end)
     victim = _victim_reports(base, ps, pe)
     return {

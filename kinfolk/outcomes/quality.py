@@ -7,14 +7,14 @@ DEFINITIONS.md for the source of each check and why the thresholds are what they
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
-from kinfolk.outcomes.engine import Tables, as_table
+from kinfolk.outcomes.engine import Base, Tables, base_tables, episodes_with_child
 
 FOSTER_CARE = (
     "maltreatment_in_care",
@@ -96,71 +96,91 @@ CHECKS = (
 )
 
 
-def _share(table: ir.Table, flag: ir.BooleanValue) -> ir.FloatingValue:
-    # Share of all rows: a comparison with a missing value is "not flagged", not "not counted".
-    flagged = ibis.cases((flag, 1), else_=0).sum().cast("float64")
-    rows = table.count()
-    # Spark's ANSI mode refuses a division by zero; an empty table simply has no share.
-    return ibis.cases((rows > 0, flagged / rows.cast("float64")), else_=ibis.null("float64"))
+def _count(flag: ir.BooleanValue) -> ir.IntegerValue:
+    # A comparison with a missing value is "not flagged", not "not counted".
+    return ibis.cases((flag, 1), else_=0).sum().fill_null(0).cast("int64")
 
 
-def quality_query(tables: Tables, data_through_day: int) -> ir.Table:
-    """One row with a column per check (NULL when there are no records to check)."""
-    children = as_table(tables["children"])
-    episodes = as_table(tables["episodes"])
-    placements = as_table(tables["placements"])
-    reports = as_table(tables["reports"])
-    # Day numbers and the 21st birthday are computed after the joins, on the joined rows only.
-    c = children.select(cid=children.child_id, born=children.date_of_birth)
-    e = episodes.select(
-        child_id=episodes.child_id,
-        r=episodes.removal_date.epoch_days(),
-        d=episodes.discharge_date.epoch_days(),
-        reason=episodes.discharge_reason,
-    )
-    ec = e.left_join(c, e.child_id == c.cid).select(
-        e.r,
-        e.d,
-        dob=c.born.epoch_days(),
-        b21=(c.born + ibis.interval(years=21)).epoch_days(),
-    )
+def counts_query(tables: Tables, data_through_day: int, *, base: Base | None = None) -> ir.Table:
+    """A row per check: ``check``, ``flagged`` records and ``records`` checked.
+
+    The counts, not the shares, come out of the engine, so the checks can ride along in the
+    indicators' query (one plan, one round trip); :func:`shares` divides them. Built on the
+    indicators' own inputs (``base``, from :func:`engine.base_tables`), so in that query the
+    episodes joined to their children are shared rather than joined again.
+    """
+    base = base if base is not None else base_tables(tables)
+    # Every episode with its child's date of birth (NULL when the child is missing).
+    ec = episodes_with_child(base)
+    dob = ec.dob.epoch_days()
+    b21 = (ec.dob + ibis.interval(years=21)).epoch_days()
     last_day = ec.d.fill_null(data_through_day)
-    episode_checks = ec.aggregate(
-        dob_after_removal=_share(ec, ec.dob > ec.r),
-        missing_dob=_share(ec, ec.dob.isnull()),
-        discharge_before_removal=_share(ec, ec.d < ec.r),
-        age_over_21=_share(ec, last_day > ec.b21),
-        in_care_over_21_years=_share(ec, (last_day - ec.r) > DAYS_IN_21_YEARS),
-    )
+    parts = [
+        (
+            ec,
+            {
+                "dob_after_removal": dob > ec.r,
+                "missing_dob": ec.dob.isnull(),
+                "discharge_before_removal": ec.d < ec.r,
+                "age_over_21": last_day > b21,
+                "in_care_over_21_years": (last_day - ec.r) > DAYS_IN_21_YEARS,
+            },
+        ),
+    ]
+    e = base.episodes
     discharged = e.filter(e.d.notnull())
-    reason_check = discharged.aggregate(
-        missing_discharge_reason=_share(discharged, discharged.reason.isnull())
+    parts.append((discharged, {"missing_discharge_reason": discharged.reason.isnull()}))
+    r, c = base.reports, base.children
+    born = c.select(cid=c.child_id, born=c.dob)
+    rc = r.left_join(born, r.child_id == born.cid)
+    parts.append(
+        (
+            rc,
+            {
+                "report_before_birth": rc.level.isin((1, 2)) & (rc.report_day < rc.born),
+                "report_child_unknown": rc.cid.isnull(),
+            },
+        )
     )
-    r = reports.select(
-        rid=reports.child_id,
-        report_date=reports.report_date,
-        victim=reports.maltreatment_level.isin((1, 2)),
+    out: ir.Table | None = None
+    for table, flags in parts:
+        # One aggregate per source table (one pass over it), then a row per check.
+        wide = table.aggregate(
+            records=table.count().cast("int64"),
+            **{name: _count(flag) for name, flag in flags.items()},
+        )
+        for name in flags:
+            row = wide.select(
+                check=ibis.literal(name, type="string"),
+                flagged=wide[name],
+                records=wide.records,
+            )
+            out = row if out is None else out.union(row)
+    # An anti-join finds the episodes without placement rows without first making the
+    # placements distinct.
+    p = base.placements
+    unplaced = e.anti_join(p, [e.child_id == p.child_id, e.removal_date == p.removal_day])
+    row = e.aggregate(records=e.count().cast("int64")).cross_join(
+        unplaced.aggregate(flagged=unplaced.count().cast("int64"))
     )
-    rc = r.left_join(c, r.rid == c.cid)
-    report_checks = rc.aggregate(
-        report_before_birth=_share(rc, rc.victim & (rc.report_date < rc.born)),
-        report_child_unknown=_share(rc, rc.cid.isnull()),
+    assert out is not None
+    return out.union(
+        row.select(
+            check=ibis.literal("episode_without_placements", type="string"),
+            flagged=row.flagged,
+            records=row.records,
+        )
     )
-    placed = placements.select(
-        pc_child=placements.child_id, pc_r=placements.removal_date
-    ).distinct()
-    ep_pl = episodes.left_join(
-        placed,
-        [episodes.child_id == placed.pc_child, episodes.removal_date == placed.pc_r],
-    )
-    placement_check = ep_pl.aggregate(
-        episode_without_placements=_share(ep_pl, ep_pl.pc_child.isnull())
-    )
-    return (
-        episode_checks.cross_join(reason_check)
-        .cross_join(report_checks)
-        .cross_join(placement_check)
-    )
+
+
+def shares(rows: Iterable[Mapping[str, Any]]) -> dict[str, float | None]:
+    """Each check's share of records (None when there are no records to check)."""
+    return {
+        str(row["check"]): (
+            int(row["flagged"]) / int(row["records"]) if int(row["records"] or 0) > 0 else None
+        )
+        for row in rows
+    }
 
 
 def evaluate(row: Mapping[str, float | None]) -> list[dict[str, Any]]:

@@ -84,3 +84,26 @@ def test_clean_data_passes_every_check(tmp_path: Path, duckdb_con: Any) -> None:
     result = compute(tables, clean.period_start, con=duckdb_con, through=dt.date(2025, 1, 1))
     assert all(check["passed"] for check in result["data_quality"])
     assert all(not e["data_quality_failed"] for e in result["indicators"].values())
+
+
+class CountingConnection:
+    """A backend that counts the queries it is asked to run."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+        self.queries = 0
+
+    def to_pyarrow(self, expr: Any) -> Any:
+        self.queries += 1
+        return self.con.to_pyarrow(expr)
+
+
+def test_indicators_and_checks_come_back_in_one_query(tmp_path: Path, duckdb_con: Any) -> None:
+    # At state scale the fixed cost of compiling and planning a query outweighs the work, so the
+    # checks ride along in the indicators' query rather than running as a second one.
+    tables = read_tables(BAD.write(tmp_path))
+    counting = CountingConnection(duckdb_con)
+    result = compute(tables, BAD.period_start, con=counting, through=dt.date(2025, 1, 1))
+    assert counting.queries == 1
+    assert checks_of(result)["episode_without_placements"]["value"] == 0.75
+    assert result["indicators"]["recurrence"]["denominator"] is not None
