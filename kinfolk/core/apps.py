@@ -7,7 +7,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Kinfolk core"
 
     def ready(self) -> None:
-        from kinfolk.core import policy, signals  # noqa: F401
+        from kinfolk.core import history, policy, signals  # noqa: F401
+
+        history.build_history_managers_once()
 
         # Policy is validated at start-up: a malformed file stops the process with a clear message.
         policy.get_policy()

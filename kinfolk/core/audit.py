@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from kinfolk.core import context
+from kinfolk.core import context, transactions
 from kinfolk.core.models import AuditEvent, User
 
 GENESIS = "0" * 64
@@ -56,6 +56,56 @@ def _lock_chain() -> None:
     # SQLite: transactions are IMMEDIATE (settings), so the writer already holds the lock.
 
 
+class _Head:
+    """The hash of the last row this transaction appended, queued as a do-nothing commit
+    callback so that it is forgotten exactly when that row could be gone (see
+    ``core.transactions``). While it stands, this transaction holds the chain's lock (taken
+    before that row) and nobody else can have appended after it."""
+
+    def __init__(self, hash: str) -> None:
+        self.hash = hash
+
+    def __call__(self) -> None:
+        pass
+
+
+def _known_head() -> str | None:
+    head: _Head | None = getattr(connection, "_kinfolk_audit_head", None)
+    if head is not None and transactions.queued_in(head) is not None:
+        return head.hash
+    return None
+
+
+def _remember_head(hash: str) -> None:
+    head: _Head | None = getattr(connection, "_kinfolk_audit_head", None)
+    sids = transactions.queued_in(head) if head is not None else None
+    # Reused only when every savepoint open now was open when it was queued, so a rollback
+    # that takes the new row away takes the head with it.
+    if head is not None and sids is not None and transactions.open_savepoints() <= sids:
+        head.hash = hash
+        return
+    head = _Head(hash)
+    transaction.on_commit(head)
+    connection._kinfolk_audit_head = head  # type: ignore[attr-defined]
+
+
+def _chain_head() -> str:
+    """The hash of the newest row, with the chain locked for this transaction."""
+    known = _known_head()
+    if known is not None:
+        return known
+    _lock_chain()
+    # A plain query: this runs for every audited action, and the ORM's query building
+    # costs more than the lookup.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT hash FROM {connection.ops.quote_name(AuditEvent._meta.db_table)} "  # noqa: S608
+            "ORDER BY id DESC LIMIT 1"
+        )
+        row = cursor.fetchone()
+    return row[0] if row else GENESIS
+
+
 def record(
     *,
     user: User | None,
@@ -69,9 +119,11 @@ def record(
 ) -> AuditEvent:
     """Append one audit row in the current transaction (opening one if there is none)."""
     ctx = context.current()
-    with transaction.atomic():
-        _lock_chain()
-        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+    # No savepoint of its own: a failed append fails the caller's block anyway, and this runs
+    # for every audited action.
+    with transaction.atomic(savepoint=False):
+        # The head first: it takes the chain's lock, so ``at`` follows the order of the chain.
+        prev_hash = _chain_head()
         event = AuditEvent(
             at=timezone.now(),
             user=user if user is not None and user.is_authenticated else None,
@@ -85,10 +137,12 @@ def record(
             break_glass=break_glass,
             request_id=ctx.request_id,
             client_ip=ctx.client_ip,
-            prev_hash=last or GENESIS,
+            prev_hash=prev_hash,
         )
         event.hash = compute_hash(event)
         event.save(force_insert=True)
+    if connection.in_atomic_block:
+        _remember_head(event.hash)
     return event
 
 

@@ -325,7 +325,10 @@ class PriorHistoryOut(serializers.Serializer):
 
 
 def _report_response(user: User, report_id: Any, status: int = 200) -> Response:
-    report = selectors.report_get(user=user, report_id=report_id)
+    return _show(user, selectors.report_get(user=user, report_id=report_id), status)
+
+
+def _show(user: User, report: Report, status: int = 200) -> Response:
     return Response(
         ReportOut(report, context={"user": user}).data,
         status=status,
@@ -395,7 +398,7 @@ class ReportListApi(ApiView):
             household_id=data["household"],
             draft_key=data["draft_key"],
         )
-        return _report_response(user, report.pk, status=201)
+        return _show(user, selectors.report_filed(user=user, report=report), status=201)
 
 
 class ReportDetailApi(ApiView):

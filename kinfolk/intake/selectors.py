@@ -6,12 +6,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from kinfolk.core import access, audit
 from kinfolk.core.models import AccessGrant, User
-from kinfolk.intake.models import Report, ReportDraft, ReportPerson
+from kinfolk.intake.models import (
+    Allegation,
+    ChildContact,
+    Report,
+    ReportDraft,
+    ReportEvent,
+    ReportPerson,
+)
 from kinfolk.intake.policy import intake_policy
 from kinfolk.people.models import Household, Person
 
@@ -31,13 +38,14 @@ def _with_details(qs: QuerySet[Report]) -> QuerySet[Report]:
     return qs.select_related(
         "org_unit", "assigned_to", "screened_by", "approved_by", "reporter"
     ).prefetch_related(
-        "participants__person",
-        "allegations__child",
-        "allegations__perpetrator",
-        "contacts__child",
-        "contacts__made_by",
-        "contacts__recorded_by",
-        "events__by",
+        # One query per list, each joined to what it shows (not one more per relation).
+        Prefetch("participants", queryset=ReportPerson.objects.select_related("person")),
+        Prefetch("allegations", queryset=Allegation.objects.select_related("child", "perpetrator")),
+        Prefetch(
+            "contacts",
+            queryset=ChildContact.objects.select_related("child", "made_by", "recorded_by"),
+        ),
+        Prefetch("events", queryset=ReportEvent.objects.select_related("by")),
     )
 
 
@@ -70,6 +78,16 @@ def report_get(*, user: User, report_id: Any) -> Report:
     return access.access_record_by_id(
         user, Report, report_id, "report.view", queryset=_with_details(Report.objects.all())
     )
+
+
+def report_filed(*, user: User, report: Report) -> Report:
+    """The report ``services.report_file`` returned, ready to show: the same access check and
+    view audit row as ``report_get``, without reading back the rows the service has just
+    written and attached. A report it did not attach them to (a draft filed again returns
+    the first filing) is read as ``report_get`` reads it."""
+    if "events" not in getattr(report, "_prefetched_objects_cache", {}):
+        return report_get(user=user, report_id=report.pk)
+    return access.access_record(user, report, "report.view")
 
 
 @dataclass

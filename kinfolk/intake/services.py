@@ -37,6 +37,7 @@ from kinfolk.intake.models import (
     ReportPerson,
 )
 from kinfolk.intake.policy import Facts, intake_policy
+from kinfolk.people import matchindex
 from kinfolk.people import selectors as people_selectors
 from kinfolk.people import services as people_services
 from kinfolk.people.models import Household, HouseholdMember, Person
@@ -51,6 +52,11 @@ class TransitionNotAllowed(ApplicationError):
 
 def report_move(*, report: Report, move: str, user: User | None, note: str = "") -> Report:
     """Move a report along the lifecycle table; a move it does not list raises."""
+    _move(report=report, move=move, user=user, note=note)
+    return report
+
+
+def _move(*, report: Report, move: str, user: User | None, note: str = "") -> ReportEvent:
     targets = TRANSITIONS.get(move, {})
     if report.status not in targets:
         raise TransitionNotAllowed(
@@ -60,7 +66,7 @@ def report_move(*, report: Report, move: str, user: User | None, note: str = "")
         )
     previous = report.status
     report.status = targets[previous]
-    ReportEvent.objects.create(
+    return ReportEvent.objects.create(
         report=report,
         move=move,
         from_status=previous,
@@ -68,7 +74,6 @@ def report_move(*, report: Report, move: str, user: User | None, note: str = "")
         by=user,
         note=note[:2000],
     )
-    return report
 
 
 # --- Filing ---------------------------------------------------------------------------------
@@ -165,18 +170,16 @@ def _shared_household(user: User, people: Sequence[Person]) -> Household | None:
     """The one current household every named person belongs to, if there is exactly one."""
     if not people:
         return None
-    shared: set[Any] | None = None
-    for person in people:
-        ids = set(
-            HouseholdMember.objects.filter(person=person, left__isnull=True).values_list(
-                "household_id", flat=True
-            )
-        )
-        shared = ids if shared is None else shared & ids
-        if not shared:
-            return None
+    households: dict[Any, set[Any]] = {person.pk: set() for person in people}
+    for person_id, household_id in HouseholdMember.objects.filter(
+        person__in=list(households), left__isnull=True
+    ).values_list("person_id", "household_id"):
+        households[person_id].add(household_id)
+    shared = set.intersection(*households.values())
+    if not shared:
+        return None
     candidates = list(
-        access.visible(user, "person.view", Household.objects.filter(pk__in=shared or set()))[:2]
+        access.visible(user, "person.view", Household.objects.filter(pk__in=shared))[:2]
     )
     return candidates[0] if len(candidates) == 1 else None
 
@@ -341,18 +344,26 @@ def report_file(
             return already
         raise
     named: list[Person] = []
-    for index, entry in enumerate(people):
-        person = _resolve(user, org_unit, entry, index)
-        ReportPerson.objects.get_or_create(report=report, person=person, role=entry.role)
-        named.append(person)
-        if entry.ref:
-            resolved[entry.ref] = person
+    participants: dict[tuple[Any, str], ReportPerson] = {}
+    # The people created for this report are indexed for matching together, once.
+    with matchindex.batched():
+        for index, entry in enumerate(people):
+            person = _resolve(user, org_unit, entry, index)
+            # The report is new: its only participants are the ones named here, once each.
+            participants.setdefault(
+                (person.pk, entry.role),
+                ReportPerson(report=report, person=person, role=entry.role),
+            )
+            named.append(person)
+            if entry.ref:
+                resolved[entry.ref] = person
+    ReportPerson.objects.bulk_create(participants.values())
     if household is None:
         report.household = _shared_household(user, named)
         if report.household is not None:
             report.save(update_fields=["household"])
-    for a in allegations:
-        Allegation.objects.create(
+    written = Allegation.objects.bulk_create(
+        Allegation(
             report=report,
             child=resolved[a["child"]],
             perpetrator=resolved.get(a.get("perpetrator") or ""),
@@ -361,6 +372,8 @@ def report_file(
             incident_date=a.get("incident_date"),
             incident_date_approximate=bool(a.get("incident_date_approximate")),
         )
+        for a in allegations
+    )
     Reporter.objects.create(
         report=report,
         source=str(reporter["source"]),
@@ -372,7 +385,7 @@ def report_file(
         created_by=user,
         updated_by=user,
     )
-    report_move(report=report, move="file", user=user)
+    event = _move(report=report, move="file", user=user)
     report.save(update_fields=["status"])
     if link is not None:
         _add_to_open_report(report=report, target=link, user=user)
@@ -392,7 +405,23 @@ def report_file(
             "linked_to": str(link.pk) if link else None,
         },
     )
+    if link is None:
+        # Everything the new report shows is in hand: attached, the caller need not read it
+        # back. (One added to an open report has moved on since: that is read back.)
+        _attach(report, "participants", list(participants.values()))
+        _attach(report, "allegations", written)
+        _attach(report, "contacts", [])
+        _attach(report, "events", [event])
     return report
+
+
+def _attach(report: Report, name: str, rows: list[Any]) -> None:
+    """Set what ``report.<name>.all()`` returns, as ``prefetch_related`` would have."""
+    queryset = getattr(report, name).all()
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    report._prefetched_objects_cache = getattr(report, "_prefetched_objects_cache", {})  # type: ignore[attr-defined]
+    report._prefetched_objects_cache[name] = queryset  # type: ignore[attr-defined]
 
 
 def _add_to_open_report(*, report: Report, target: Report, user: User) -> None:

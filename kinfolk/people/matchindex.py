@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -149,24 +151,73 @@ def reindex(person_ids: Iterable[Any], *, drop: Iterable[str] = ()) -> None:
         index.remove(record_id)
     ids = {str(pk) for pk in person_ids}
     found: set[str] = set()
+    current: list[PersonRecord] = []
     for person in _people(ids):
         found.add(str(person.pk))
         records = list(records_for(person))
         if _indexable(person):
-            index.add_many(records)
+            current.extend(records)
         else:
             for record in records:
                 index.remove(record.record_id)
+    # One write of the index file for them all.
+    index.add_many(current)
     for missing in ids - found:
         index.remove(missing)
 
 
+class _Batch:
+    """People to reindex together once the transaction commits (one read, one index write)."""
+
+    def __init__(self) -> None:
+        self.ids: list[Any] = []
+        self.drop: list[str] = []
+        # What Django's log names when a robust callback fails.
+        self.__qualname__ = "reindex_on_commit"
+
+    def __call__(self) -> None:
+        reindex(self.ids, drop=self.drop)
+
+
+# The batch that reindex requests join while ``batched()`` is open, else None.
+_gathering: ContextVar[_Batch | None] = ContextVar("kinfolk_reindex_batch", default=None)
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Gather the reindex requests of one unit of work (a report naming three new people)
+    and queue a single reindex for them all when it ends, instead of one per person.
+
+    If the work raises, nothing is queued: its transaction is rolled back. A person whose
+    creation was rolled back with a savepoint inside is merely looked up and not found,
+    because ``reindex`` reads the committed state.
+    """
+    if _gathering.get() is not None:
+        yield  # already inside a batch: it covers this work too
+        return
+    batch = _Batch()
+    token = _gathering.set(batch)
+    try:
+        yield
+    finally:
+        _gathering.reset(token)
+    if batch.ids or batch.drop:
+        transaction.on_commit(batch, robust=True)
+
+
 def reindex_on_commit(*person_ids: Any, drop: Iterable[str] = ()) -> None:
-    """Reindex once the current transaction commits (at once outside one)."""
-    dropped = list(drop)
-    # Robust: the change is committed already; a failed index update is logged (ids only)
-    # and repaired by `rebuild_match_index`, rather than turning a saved change into an error.
-    transaction.on_commit(lambda: reindex(person_ids, drop=dropped), robust=True)
+    """Reindex once the current transaction commits (at once outside one).
+
+    Inside ``batched()`` the request joins that batch instead.
+    """
+    batch = _gathering.get() or _Batch()
+    batch.ids.extend(person_ids)
+    batch.drop.extend(drop)
+    if _gathering.get() is None:
+        # Robust: the change is committed already; a failed index update is logged (ids only)
+        # and repaired by `rebuild_match_index`, rather than turning a saved change into an
+        # error.
+        transaction.on_commit(batch, robust=True)
 
 
 def rebuild() -> int:

@@ -116,10 +116,12 @@ def _identifier_matches(query: SearchQuery) -> set[Any]:
     return set()
 
 
+def _sex_filter(query: SearchQuery) -> dict[str, Any]:
+    return {"sex__in": [query.sex, "9"]} if query.sex in {"1", "2"} else {}
+
+
 def _candidates_query(user: User, query: SearchQuery, ids: Any) -> QuerySet[Person]:
-    qs = _base(user, "person.search").filter(pk__in=ids)
-    if query.sex in {"1", "2"}:
-        qs = qs.filter(sex__in=[query.sex, "9"])
+    qs = _base(user, "person.search").filter(pk__in=ids, **_sex_filter(query))
     qs = qs.filter(merged_into__isnull=True)
     return qs.select_related("org_unit").prefetch_related(
         "names",
@@ -151,22 +153,25 @@ def query_record(query: SearchQuery) -> PersonRecord:
 def _index_search(user: User, query: SearchQuery, index: SearchIndex) -> list[SearchResult]:
     """Ranked by the matching index's probability; the access filter runs in the query."""
     record = query_record(query)
-    best: dict[str, tuple[float, list[str], bool]] = {}
+    # A score is explained only for the people shown, not for every candidate weighed.
+    best: dict[str, tuple[float, Score | list[str], bool]] = {}
     for candidate in index.search(record, limit=INDEX_CANDIDATES):
         person_id = matchindex.person_id_of(candidate.record_id)
         is_alias = person_id != candidate.record_id
         if person_id not in best or candidate.probability > best[person_id][0]:
-            best[person_id] = (candidate.probability, explain_score(candidate.score), is_alias)
-    matched = {str(pk) for pk in _identifier_matches(query)}
+            best[person_id] = (candidate.probability, candidate.score, is_alias)
+    matched_ids = _identifier_matches(query)
+    matched = {str(pk) for pk in matched_ids}
     # The database keys still nominate candidates (a surname alone, say, is too little for
-    # the index's blocking keys); the index then scores them like the others.
-    plain = {str(r.person.pk): r for r in _db_search(user, query)}
+    # the index's blocking keys); the index then scores them like the others. Only their
+    # ids and key scores are needed here: the records themselves are read once, below.
+    plain = {str(pk): score for pk, score in _db_scores(user, query, matched_ids).items()}
     for person_id in (matched | set(plain)) - set(best):
         score = index.score(record, person_id)
         if score is not None:
-            best[person_id] = (score.probability, explain_score(score), False)
+            best[person_id] = (score.probability, score, False)
         elif person_id in plain:
-            best[person_id] = (plain[person_id].score, plain[person_id].reasons, False)
+            best[person_id] = (plain[person_id].value, plain[person_id].reasons, False)
         else:
             best[person_id] = (0.0, [], False)
     wanted = [
@@ -175,8 +180,11 @@ def _index_search(user: User, query: SearchQuery, index: SearchIndex) -> list[Se
         if p >= MIN_PROBABILITY or pid in matched or pid in plain
     ]
     results: list[SearchResult] = []
+    if not wanted:
+        return results
     for person in _candidates_query(user, query, wanted):
-        probability, reasons, is_alias = best[str(person.pk)]
+        probability, evidence, is_alias = best[str(person.pk)]
+        reasons = explain_score(evidence) if isinstance(evidence, Score) else evidence
         if is_alias:
             reasons = [*reasons, "known by another name"]
         if str(person.pk) in matched:
@@ -186,8 +194,10 @@ def _index_search(user: User, query: SearchQuery, index: SearchIndex) -> list[Se
     return results
 
 
-def _db_search(user: User, query: SearchQuery) -> list[SearchResult]:
-    """The plain database-key search, used while the matching index is missing or empty."""
+def _db_scores(user: User, query: SearchQuery, matched_ids: set[Any]) -> dict[Any, search.Score]:
+    """The plain database-key search's hits: person id -> key score (0.6 and up, or an
+    identifier match). Reads only the columns the score needs; the caller loads the records
+    it shows."""
     first, last = query.split_name()
     q_first, q_last = search.normalise(first), search.normalise(last)
     last_key = search.phonetic(last)
@@ -204,42 +214,59 @@ def _db_search(user: User, query: SearchQuery) -> list[SearchResult]:
         )
     if query.date_of_birth:
         blocks |= Q(date_of_birth=query.date_of_birth)
-    matched_ids = _identifier_matches(query)
     if matched_ids:
         blocks |= Q(pk__in=list(matched_ids))
+    # No join here can repeat a person (the access filter follows a foreign key, the alias
+    # names sit in a subquery), so no DISTINCT either.
     candidates = list(
-        _candidates_query(user, query, Person.objects.filter(blocks).values("pk")).distinct()[
-            :MAX_CANDIDATES
-        ]
+        _base(user, "person.search")
+        .filter(blocks, merged_into__isnull=True, **_sex_filter(query))
+        .values_list("pk", "search_first", "search_last", "date_of_birth")[:MAX_CANDIDATES]
     )
-    results: list[SearchResult] = []
-    for person in candidates:
+    aliases: dict[Any, list[tuple[str, str, str]]] = {}
+    if candidates:
+        for person_id, kind, alias_first, alias_last in PersonName.objects.filter(
+            person_id__in=[c[0] for c in candidates]
+        ).values_list("person_id", "kind", "search_first", "search_last"):
+            aliases.setdefault(person_id, []).append((kind, alias_first, alias_last))
+    hits: dict[Any, search.Score] = {}
+    for pk, cand_first, cand_last, cand_dob in candidates:
         best = search.score(
             query_first=q_first,
             query_last=q_last,
             query_dob=query.date_of_birth,
-            cand_first=person.search_first,
-            cand_last=person.search_last,
-            cand_dob=person.date_of_birth,
-            identifier_match=person.pk in matched_ids,
+            cand_first=cand_first,
+            cand_last=cand_last,
+            cand_dob=cand_dob,
+            identifier_match=pk in matched_ids,
         )
-        for alias in person.names.all():
+        for kind, alias_first, alias_last in aliases.get(pk, ()):
             alt = search.score(
                 query_first=q_first,
                 query_last=q_last,
                 query_dob=query.date_of_birth,
-                cand_first=alias.search_first or person.search_first,
-                cand_last=alias.search_last or person.search_last,
-                cand_dob=person.date_of_birth,
-                identifier_match=person.pk in matched_ids,
+                cand_first=alias_first or cand_first,
+                cand_last=alias_last or cand_last,
+                cand_dob=cand_dob,
+                identifier_match=pk in matched_ids,
             )
             if alt.value > best.value:
-                best = search.Score(
-                    alt.value, [*alt.reasons, f"known as ({alias.get_kind_display()})"]
-                )
-        if best.value >= 0.6 or person.pk in matched_ids:
-            results.append(SearchResult(person, best.value, best.reasons))
-    return results
+                label = PersonName.Kind(kind).label if kind in PersonName.Kind else kind
+                best = search.Score(alt.value, [*alt.reasons, f"known as ({label})"])
+        if best.value >= 0.6 or pk in matched_ids:
+            hits[pk] = best
+    return hits
+
+
+def _db_search(user: User, query: SearchQuery) -> list[SearchResult]:
+    """The plain database-key search, used while the matching index is missing or empty."""
+    hits = _db_scores(user, query, _identifier_matches(query))
+    if not hits:
+        return []
+    return [
+        SearchResult(person, hits[person.pk].value, hits[person.pk].reasons)
+        for person in _candidates_query(user, query, list(hits))
+    ]
 
 
 def person_search(*, user: User, query: SearchQuery, limit: int = 25) -> list[SearchResult]:
