@@ -401,8 +401,9 @@ def conform_tables(tables: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
     return out
 
 
-def _read_csv(path: Path, name: str) -> pa.Table:
-    source = _Source(file=path.name, csv=True)
+def _csv_header(path: Path, name: str) -> tuple[list[str], set[str]]:
+    """A CSV table's header (trimmed) and the table's known column names; refuses a file that
+    is not UTF-8, has no header, or names a known column twice."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             header = next(csv.reader(handle), None)
@@ -416,6 +417,13 @@ def _read_csv(path: Path, name: str) -> pa.Table:
     duplicated = {h for h in wanted if wanted.count(h) > 1}
     if duplicated:
         raise TableError("column appears twice", file=path.name, line=1, column=min(duplicated))
+    return header, known
+
+
+def _read_csv(path: Path, name: str) -> pa.Table:
+    source = _Source(file=path.name, csv=True)
+    header, known = _csv_header(path, name)
+    wanted = [h for h in header if h in known]
     try:
         table = pacsv.read_csv(
             path,
@@ -604,19 +612,7 @@ class _FileTable:
 
 
 def _csv_scan(path: Path, name: str) -> str:
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            header = next(csv.reader(handle), None)
-    except UnicodeDecodeError as exc:
-        raise TableError(f"not UTF-8 text ({exc.reason})", file=path.name) from exc
-    if not header:
-        raise TableError("empty file: a header row is required", file=path.name, line=1)
-    header = [h.strip() for h in header]
-    known = {c.name for c in COLUMNS[name]}
-    wanted = [h for h in header if h in known]
-    duplicated = {h for h in wanted if wanted.count(h) > 1}
-    if duplicated:
-        raise TableError("column appears twice", file=path.name, line=1, column=min(duplicated))
+    header, known = _csv_header(path, name)
     names = [h if h in known else f"__ignored_{i}" for i, h in enumerate(header)]
     columns = ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in names)
     return (
