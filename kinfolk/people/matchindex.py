@@ -210,10 +210,11 @@ def reindex_on_commit(*person_ids: Any, drop: Iterable[str] = ()) -> None:
 
     Inside ``batched()`` the request joins that batch instead.
     """
-    batch = _gathering.get() or _Batch()
+    gathering = _gathering.get()
+    batch = gathering or _Batch()
     batch.ids.extend(person_ids)
     batch.drop.extend(drop)
-    if _gathering.get() is None:
+    if gathering is None:
         # Robust: the change is committed already; a failed index update is logged (ids only)
         # and repaired by `rebuild_match_index`, rather than turning a saved change into an
         # error.

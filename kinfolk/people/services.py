@@ -189,17 +189,18 @@ def _person_for_write(user: User, person_id: Any) -> Person:
     )
 
 
-def _touch(person: Person, user: User, what: str) -> None:
-    """A name, address, phone, identifier or relationship changed: the record's version moves.
+def _bump(person: Person, user: User, reason: str, fields: Sequence[str] = ()) -> None:
+    """Save ``fields`` and move the record's version, with ``reason`` in its history.
 
-    The person's ETag covers everything shown with the record, so a client holding an older
+    Also called when only a part changed (a name, address, phone, identifier or relationship):
+    the person's ETag covers everything shown with the record, so a client holding an older
     copy learns of the change (its next If-Match is stale) instead of overwriting blindly.
     """
     person.version += 1
     person.updated_by = user
     person.updated_at = timezone.now()
-    person._change_reason = what  # type: ignore[attr-defined]
-    person.save(update_fields=["version", "updated_by", "updated_at"])
+    person._change_reason = reason  # type: ignore[attr-defined]
+    person.save(update_fields=[*fields, "version", "updated_by", "updated_at"])
 
 
 @transaction.atomic
@@ -249,7 +250,7 @@ def person_identifier_set(
             )
         check_version(person, expected_version)
     ident = _identifier_set(person=person, user=user, kind=kind, value=value)
-    _touch(person, user, f"identifier:{kind}")
+    _bump(person, user, f"identifier:{kind}")
     audit.record(
         user=user,
         action="update",
@@ -265,7 +266,7 @@ def person_identifier_set(
 def person_name_add(*, user: User, person_id: Any, data: Mapping[str, Any]) -> PersonName:
     person = _person_for_write(user, person_id)
     name = _name_add(person=person, user=user, data=data)
-    _touch(person, user, "names")
+    _bump(person, user, "names")
     audit.record(
         user=user,
         action="update",
@@ -303,7 +304,7 @@ def person_address_add(
     address = Address.objects.create(
         person=person, created_by=user, updated_by=user, **{**data, "valid_from": valid_from}
     )
-    _touch(person, user, "addresses")
+    _bump(person, user, "addresses")
     audit.record(
         user=user,
         action="update",
@@ -322,7 +323,7 @@ def person_phone_add(*, user: User, person_id: Any, number: str, kind: str) -> P
     phone = Phone.objects.create(
         person=person, number=number, kind=kind, created_by=user, updated_by=user
     )
-    _touch(person, user, "phones")
+    _bump(person, user, "phones")
     audit.record(
         user=user, action="update", record_type="person", record_id=person.pk, fields=["phones"]
     )
@@ -353,7 +354,7 @@ def relationship_add(
     rel = Relationship.objects.create(
         person=person, related=related, kind=kind, started=started, created_by=user, updated_by=user
     )
-    _touch(person, user, "relationships")
+    _bump(person, user, "relationships")
     audit.record(
         user=user,
         action="update",
@@ -635,14 +636,6 @@ def _person_for_merge(user: User, person_id: Any) -> Person:
     return access.access_record_by_id(
         user, Person, person_id, "person.merge", audit_view=False, for_update=True
     )
-
-
-def _bump(person: Person, user: User, reason: str, fields: Sequence[str]) -> None:
-    person.version += 1
-    person.updated_by = user
-    person.updated_at = timezone.now()
-    person._change_reason = reason  # type: ignore[attr-defined]
-    person.save(update_fields=[*fields, "version", "updated_by", "updated_at"])
 
 
 @transaction.atomic
