@@ -24,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 
+from kinfolk.core import audit
 from kinfolk.core.errors import (
     AccessDenied,
     ApplicationError,
@@ -148,7 +149,8 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
         key = request.headers.get("Idempotency-Key")
         user = actor(request)
         if key is None:
-            return view_method(self, request, *args, **kwargs)
+            with audit.deferred():
+                return view_method(self, request, *args, **kwargs)
         if not _KEY.match(key):
             raise ValidationFailed(
                 "Idempotency-Key must be 1–255 visible ASCII characters.",
@@ -157,11 +159,13 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
             )
         fingerprint = _fingerprint(request)
         oldest = timezone.now() - timedelta(hours=settings.KINFOLK_IDEMPOTENCY_HOURS)
-        IdempotencyKey.objects.filter(user=user, key=key, created_at__lt=oldest).delete()
         stored = IdempotencyKey.objects.filter(user=user, key=key).first()
+        if stored is not None and stored.created_at < oldest:
+            stored.delete()  # expired: the key may be used afresh
+            stored = None
         if stored is None:
             try:
-                with transaction.atomic():
+                with transaction.atomic(), audit.deferred():
                     response = view_method(self, request, *args, **kwargs)
                     if not 200 <= response.status_code < 300:
                         return response

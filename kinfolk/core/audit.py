@@ -7,9 +7,12 @@ deleting a row breaks the hash of every row after it (``kinfolk audit verify``).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -106,6 +109,64 @@ def _chain_head() -> str:
     return row[0] if row else GENESIS
 
 
+class _Pending:
+    """An audit row recorded inside ``deferred()``, written when it ends. Queued as a
+    do-nothing commit callback: while it is still queued, no savepoint it was recorded in
+    has been rolled back (see ``core.transactions``), so the action it records stands."""
+
+    def __init__(self, event: AuditEvent) -> None:
+        self.event = event
+
+    def __call__(self) -> None:
+        pass
+
+
+# The rows waiting for the end of the current ``deferred()`` block, else None.
+_pending: ContextVar[list[_Pending] | None] = ContextVar("kinfolk_audit_pending", default=None)
+
+
+def _append(events: Sequence[AuditEvent]) -> None:
+    """Chain and insert rows in the current transaction, in order, under the chain's lock."""
+    # The head first: it takes the chain's lock, so ``at`` follows the order of the chain.
+    prev_hash = _chain_head()
+    for event in events:
+        event.at = timezone.now()
+        event.prev_hash = prev_hash
+        event.hash = prev_hash = compute_hash(event)
+    if len(events) == 1:
+        events[0].save(force_insert=True)
+    else:
+        AuditEvent.objects.bulk_create(events)
+    if connection.in_atomic_block:
+        _remember_head(prev_hash)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Write the audit rows of a unit of work together when it ends, not one by one.
+
+    Inside the block ``record`` keeps each row in memory; at the end, still inside the
+    caller's transaction, the rows that stand (none recorded in a savepoint since rolled
+    back) are chained and inserted in one statement. The chain's lock, which serialises
+    every writer, is then held only from there to the commit, not for the whole request.
+    If the transaction is already doomed (an error marked it for rollback), nothing is
+    written, exactly as the rows written one by one would have been rolled back.
+    """
+    if _pending.get() is not None or not connection.in_atomic_block:
+        yield  # already deferred by an outer block, or no transaction to defer within
+        return
+    pending: list[_Pending] = []
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+        if connection.in_atomic_block and not connection.needs_rollback:
+            standing = [p.event for p in pending if transactions.queued_in(p) is not None]
+            if standing:
+                _append(standing)
+
+
 def record(
     *,
     user: User | None,
@@ -117,32 +178,37 @@ def record(
     reason: str = "",
     break_glass: bool = False,
 ) -> AuditEvent:
-    """Append one audit row in the current transaction (opening one if there is none)."""
+    """Append one audit row in the current transaction (opening one if there is none).
+
+    Inside ``deferred()`` the row is written when that block ends (``at``, the hashes and
+    the id are set then).
+    """
     ctx = context.current()
+    event = AuditEvent(
+        user=user if user is not None and user.is_authenticated else None,
+        username=getattr(user, "username", "") or "",
+        action=action,
+        record_type=record_type,
+        record_id=str(record_id)[:64] if record_id else "",
+        fields=sorted(fields),
+        detail=detail or {},
+        reason=reason,
+        break_glass=break_glass,
+        request_id=ctx.request_id,
+        client_ip=ctx.client_ip,
+    )
+    pending = _pending.get()
+    if pending is not None and connection.in_atomic_block:
+        # Kept as it is now: the caller may go on changing the dict it passed.
+        event.detail = copy.deepcopy(event.detail)
+        marker = _Pending(event)
+        transaction.on_commit(marker)
+        pending.append(marker)
+        return event
     # No savepoint of its own: a failed append fails the caller's block anyway, and this runs
     # for every audited action.
     with transaction.atomic(savepoint=False):
-        # The head first: it takes the chain's lock, so ``at`` follows the order of the chain.
-        prev_hash = _chain_head()
-        event = AuditEvent(
-            at=timezone.now(),
-            user=user if user is not None and user.is_authenticated else None,
-            username=getattr(user, "username", "") or "",
-            action=action,
-            record_type=record_type,
-            record_id=str(record_id)[:64] if record_id else "",
-            fields=sorted(fields),
-            detail=detail or {},
-            reason=reason,
-            break_glass=break_glass,
-            request_id=ctx.request_id,
-            client_ip=ctx.client_ip,
-            prev_hash=prev_hash,
-        )
-        event.hash = compute_hash(event)
-        event.save(force_insert=True)
-    if connection.in_atomic_block:
-        _remember_head(event.hash)
+        _append([event])
     return event
 
 
