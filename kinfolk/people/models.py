@@ -95,6 +95,11 @@ class Person(ScopedRecord):
         indexes = [
             models.Index(fields=["search_last", "search_first"]),
             models.Index(fields=["date_of_birth"]),
+            # A surname prefix (LIKE 'abc%') reads this one on PostgreSQL whatever the
+            # database's collation (the opclass is ignored on SQLite).
+            models.Index(
+                fields=["search_last"], opclasses=["varchar_pattern_ops"], name="person_last_prefix"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -135,6 +140,13 @@ class PersonName(BaseModel):
     search_last_key = models.CharField(max_length=32, blank=True, editable=False, db_index=True)
 
     history = HistoricalRecords()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["search_last"], opclasses=["varchar_pattern_ops"], name="alias_last_prefix"
+            ),
+        ]
 
 
 class Identifier(BaseModel):

@@ -194,35 +194,62 @@ def _index_search(user: User, query: SearchQuery, index: SearchIndex) -> list[Se
     return results
 
 
+def _key_blocks(query: SearchQuery, q_first: str, q_last: str) -> QuerySet[Any] | None:
+    """The ids of the people whose keys block with the query, as one UNION of index scans.
+
+    As OR-ed conditions on one scan of the person table, the alias-name subquery keeps the
+    database from combining indexes: every duplicate check would read the whole registry.
+    Each branch here reads one index (the surname prefix, its phonetic key, an alias's, the
+    date of birth); only a query with no surname falls back on first names, unindexed.
+    """
+    people, aliases = Person.objects.order_by(), PersonName.objects.order_by()
+    branches: list[QuerySet[Any]] = []
+    if q_last:
+        prefix, key = q_last[:3], search.phonetic(q_last)
+        branches += [
+            people.filter(search_last__startswith=prefix).values("pk"),
+            people.filter(search_last_key=key).values("pk"),
+            aliases.filter(search_last__startswith=prefix).values("person_id"),
+            aliases.filter(search_last_key=key).values("person_id"),
+        ]
+    elif q_first:
+        branches.append(
+            people.filter(
+                Q(search_first__startswith=q_first[:3])
+                | Q(search_first_key=search.phonetic(q_first))
+            ).values("pk")
+        )
+    if query.date_of_birth:
+        branches.append(people.filter(date_of_birth=query.date_of_birth).values("pk"))
+    if not branches:
+        return None
+    return branches[0].union(*branches[1:]) if len(branches) > 1 else branches[0]
+
+
 def _db_scores(user: User, query: SearchQuery, matched_ids: set[Any]) -> dict[Any, search.Score]:
     """The plain database-key search's hits: person id -> key score (0.6 and up, or an
     identifier match). Reads only the columns the score needs; the caller loads the records
     it shows."""
     first, last = query.split_name()
     q_first, q_last = search.normalise(first), search.normalise(last)
-    last_key = search.phonetic(last)
-    blocks = Q(pk__in=[])
-    if q_last:
-        blocks |= Q(search_last__startswith=q_last[:3]) | Q(search_last_key=last_key)
-        alias_ids = PersonName.objects.filter(
-            Q(search_last_key=last_key) | Q(search_last__startswith=q_last[:3])
-        ).values("person_id")
-        blocks |= Q(pk__in=alias_ids)
-    elif q_first:
-        blocks |= Q(search_first__startswith=q_first[:3]) | Q(
-            search_first_key=search.phonetic(first)
+    blocks = _key_blocks(query, q_first, q_last)
+    if blocks is None and not matched_ids:
+        return {}
+    base = _base(user, "person.search").filter(merged_into__isnull=True, **_sex_filter(query))
+    # No join here can repeat a person (the access filter follows a foreign key, the keys
+    # sit in a subquery), so no DISTINCT either.
+    candidates: list[tuple[Any, str, str, date | None]] = []
+    if blocks is not None:
+        candidates = list(
+            base.filter(pk__in=blocks).values_list(
+                "pk", "search_first", "search_last", "date_of_birth"
+            )[:MAX_CANDIDATES]
         )
-    if query.date_of_birth:
-        blocks |= Q(date_of_birth=query.date_of_birth)
-    if matched_ids:
-        blocks |= Q(pk__in=list(matched_ids))
-    # No join here can repeat a person (the access filter follows a foreign key, the alias
-    # names sit in a subquery), so no DISTINCT either.
-    candidates = list(
-        _base(user, "person.search")
-        .filter(blocks, merged_into__isnull=True, **_sex_filter(query))
-        .values_list("pk", "search_first", "search_last", "date_of_birth")[:MAX_CANDIDATES]
-    )
+    missing = set(matched_ids) - {c[0] for c in candidates}
+    if missing:
+        candidates += base.filter(pk__in=list(missing)).values_list(
+            "pk", "search_first", "search_last", "date_of_birth"
+        )
     aliases: dict[Any, list[tuple[str, str, str]]] = {}
     if candidates:
         for person_id, kind, alias_first, alias_last in PersonName.objects.filter(
