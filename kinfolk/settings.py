@@ -211,6 +211,8 @@ def _policy_time_zone(path: str, fallback: str) -> str:
 TIME_ZONE = _policy_time_zone(KINFOLK_POLICY_FILE, KINFOLK_AGENCY_TIME_ZONE)
 KINFOLK_BREAK_GLASS_MINUTES = env.int("KINFOLK_BREAK_GLASS_MINUTES", default=240)
 KINFOLK_IDEMPOTENCY_HOURS = env.int("KINFOLK_IDEMPOTENCY_HOURS", default=48)
+# ``make run`` sets it: the sign-in page then lists the demo logins (synthetic data only).
+KINFOLK_DEMO = env.bool("KINFOLK_DEMO", default=False)
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"

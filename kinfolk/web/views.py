@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -43,6 +44,14 @@ class LoginView(auth_views.LoginView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["expired"] = self.request.GET.get("expired") == "1"
+        if settings.KINFOLK_DEMO:
+            from kinfolk.web.management.commands.load_demo import DEMO_PASSWORD, USERS
+
+            context["demo_password"] = DEMO_PASSWORD
+            context["demo_logins"] = [
+                (username, display, role.replace("_", " "), unit or "partner organisation")
+                for username, display, role, unit, _ in USERS
+            ]
         return context
 
 
