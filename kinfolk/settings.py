@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "kinfolk.people",
     "kinfolk.intake",
     "kinfolk.partners",
+    "kinfolk.cases",
+    "kinfolk.placements",
     "kinfolk.web",
 ]
 

@@ -313,10 +313,26 @@ class QueueOut(serializers.Serializer):
     due = ReportRow(many=True)
 
 
+class HistoryRecordOut(serializers.Serializer):
+    record_type = serializers.CharField(help_text="case, episode, ...")
+    record_id = serializers.CharField()
+    # "label" would shadow the serializer field's own attribute.
+    summary = serializers.CharField(source="label")
+    office = serializers.CharField()
+    since = serializers.DateField(allow_null=True)
+    detail = serializers.CharField()
+
+
 class PersonHistoryOut(serializers.Serializer):
     person = serializers.UUIDField()
     reports = ReportRow(many=True)
     outside_scope = serializers.IntegerField(help_text="Prior reports the caller may not see.")
+    open_records = HistoryRecordOut(
+        many=True, help_text="Open cases and current placements the caller may see."
+    )
+    open_records_outside_scope = serializers.IntegerField(
+        help_text="Open cases and placements the caller may not see."
+    )
 
 
 class PriorHistoryOut(serializers.Serializer):
@@ -554,6 +570,8 @@ class PriorHistoryApi(ApiView):
                         "person": str(h.person.pk),
                         "reports": ReportRow(h.reports, many=True).data,
                         "outside_scope": h.hidden,
+                        "open_records": HistoryRecordOut(h.records, many=True).data,
+                        "open_records_outside_scope": h.hidden_records,
                     }
                     for h in history
                 ],

@@ -1,9 +1,9 @@
 """Kinfolk's own data as the federal-shaped tables (see FEDERAL_TABLES.md).
 
 Screened-in reports become NCANDS-like ``reports`` rows (report × child × maltreatment),
-their children the ``children`` rows. Episodes and placements come with the foster-care
-module; until then those tables are written empty, so the outcomes engine and the
-federal files read Kinfolk exactly as they read a state's files or the simulator's.
+their children the ``children`` rows. Episodes and placements are added by
+``kinfolk.placements.extract`` (intake cannot import the apps above it), which also adds the
+children in care; here those two tables are empty.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from kinfolk.core.models import OrgUnit
 from kinfolk.federal.tables import ARROW_SCHEMAS, empty_tables, validate_tables
 from kinfolk.intake.models import Allegation, Finding
 from kinfolk.intake.policy import intake_policy
+from kinfolk.people.models import Person
 
 UNKNOWN_LEVEL = int(Finding.UNKNOWN)
 
 
-def _geography() -> dict[Any, dict[str, str | None]]:
+def geography() -> dict[Any, dict[str, str | None]]:
+    """Each org unit's county, office and circuit codes (None where it has no such level)."""
     units = {u.pk: u for u in OrgUnit.objects.all()}
 
     def up(unit: OrgUnit | None, kind: str) -> str | None:
@@ -31,9 +33,25 @@ def _geography() -> dict[Any, dict[str, str | None]]:
     return {pk: {k: up(u, k) for k in ("county", "office", "circuit")} for pk, u in units.items()}
 
 
+def child_row(person: Person) -> dict[str, Any]:
+    """A person as a ``children`` row (AFCARS/NCANDS demographics)."""
+    return {
+        "child_id": str(person.pk),
+        "date_of_birth": person.date_of_birth,
+        "sex": int(person.sex),
+        "race_amiakn": int(person.race_amiakn),
+        "race_asian": int(person.race_asian),
+        "race_blkafram": int(person.race_blkafram),
+        "race_hawaiipi": int(person.race_hawaiipi),
+        "race_white": int(person.race_white),
+        "race_unknown": int(person.race_unknown or person.race_declined),
+        "hispanic": int(person.hispanic),
+    }
+
+
 def federal_tables() -> dict[str, pa.Table]:
     """Every screened-in report's allegations, and the children they name, as Arrow tables."""
-    geo = _geography()
+    geo = geography()
     zone = intake_policy().zone  # a report's date is the agency's calendar date
     allegations = (
         Allegation.objects.exclude(report__track="")
@@ -60,19 +78,8 @@ def federal_tables() -> dict[str, pa.Table]:
             reports[name].append(row.get(name))
         children.setdefault(str(child.pk), child)
     child_rows: dict[str, list[Any]] = {name: [] for name in ARROW_SCHEMAS["children"].names}
-    for child_id, person in children.items():
-        row = {
-            "child_id": child_id,
-            "date_of_birth": person.date_of_birth,
-            "sex": int(person.sex),
-            "race_amiakn": int(person.race_amiakn),
-            "race_asian": int(person.race_asian),
-            "race_blkafram": int(person.race_blkafram),
-            "race_hawaiipi": int(person.race_hawaiipi),
-            "race_white": int(person.race_white),
-            "race_unknown": int(person.race_unknown or person.race_declined),
-            "hispanic": int(person.hispanic),
-        }
+    for person in children.values():
+        row = child_row(person)
         for name in child_rows:
             child_rows[name].append(row.get(name))
     tables = empty_tables()

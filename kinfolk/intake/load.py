@@ -14,8 +14,9 @@ a kind per pair) and writes audit rows marked as a system load.
   report become its caregiver participants.
 * Reports from ``reports``.
 
-Episodes, placements and resource homes are not loaded: the cases and placements apps that
-would hold them do not exist yet (``NOT_LOADED`` says so, and the command prints it).
+Episodes, placements, resource homes and their cases are loaded after this by
+``kinfolk.placements.load`` (intake cannot import the apps above it); ``LoadResult`` hands it
+the people and reports loaded here, by their simulator ids.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 import csv
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as clock_time
 from pathlib import Path
@@ -51,10 +52,6 @@ from kinfolk.people.search import keys_for
 
 BATCH = 2000
 SEX = {"M": "1", "F": "2"}
-NOT_LOADED = (
-    "episodes, placements and resource homes were not loaded: "
-    "the cases and placements apps do not exist yet"
-)
 # Household member roles by the true person's id prefix (mother, father, child).
 MEMBER_ROLE = {"M": "head", "D": "partner", "C": "child"}
 
@@ -73,6 +70,9 @@ class LoadResult:
     caregivers: int = 0
     households: int = 0
     relationships: int = 0
+    # What was loaded, by the simulator's ids, for the loaders of the apps above intake.
+    people_by_id: dict[str, Person] = field(default_factory=dict, repr=False)
+    reports_by_number: dict[str, Report] = field(default_factory=dict, repr=False)
 
 
 def _org_units(reports: list[dict[str, Any]]) -> dict[str, OrgUnit]:
@@ -347,6 +347,8 @@ def load_simulation(directory: str | Path) -> LoadResult:
         caregivers=caregivers,
         households=households,
         relationships=relationships,
+        people_by_id=people,
+        reports_by_number=by_number,
     )
 
 

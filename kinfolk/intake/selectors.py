@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from kinfolk.core import access, audit
 from kinfolk.core.models import AccessGrant, User
+from kinfolk.intake import history
 from kinfolk.intake.models import (
     Allegation,
     ChildContact,
@@ -126,13 +127,18 @@ class PriorHistory:
     person: Person
     reports: list[Report]
     hidden: int = 0  # prior reports outside the user's scope (the count only)
+    # Open cases, current placements, ... from the apps registered in ``intake.history``.
+    records: list[history.HistoryItem] = field(default_factory=list)
+    hidden_records: int = 0  # such records outside the user's scope (the count only)
 
 
 def prior_history(
     *, user: User, person_ids: list[Any], exclude_report: Any = None
 ) -> list[PriorHistory]:
-    """Every prior report naming each person, as far as the user may see (hotline: statewide)."""
-    people = access.visible(user, "person.view", Person.objects.filter(pk__in=person_ids))
+    """Every prior report naming each person, and their open cases and placements (from the
+    registered history providers), as far as the user may see (hotline: statewide)."""
+    people = list(access.visible(user, "person.view", Person.objects.filter(pk__in=person_ids)))
+    provided = history.collect(user, [p.pk for p in people])
     visible_reports = access.visible(user, "report.view", Report.objects.all())
     out: list[PriorHistory] = []
     for person in people:
@@ -145,12 +151,19 @@ def prior_history(
             .prefetch_related("allegations")
             .order_by("-received_at")[:20]
         )
-        out.append(PriorHistory(person, seen, max(0, named.count() - len(seen))))
+        more = provided.get(person.pk, history.ProvidedHistory())
+        out.append(
+            PriorHistory(person, seen, max(0, named.count() - len(seen)), more.items, more.hidden)
+        )
+    shown: dict[str, list[str]] = {}
+    for h in out:
+        for item in h.records:
+            shown.setdefault(item.record_type, []).append(item.record_id)
     audit.record(
         user=user,
         action="view",
         record_type="prior_history",
-        detail={"people": [str(p.person.pk) for p in out]},
+        detail={"people": [str(p.person.pk) for p in out], "records": shown},
     )
     return out
 

@@ -407,6 +407,58 @@ def build_reports(rng: random.Random, users: dict[str, User]) -> int:
     return count
 
 
+def build_care(users: dict[str, User]) -> int:
+    """Two resource homes in Adams; a child of Adams North in care (moved once), one back home,
+    and an in-home case in Adams South, so the hotline's prior history shows open cases and a
+    current placement. Returns the number of children removed."""
+    from django.utils import timezone
+
+    from kinfolk.cases import services as cases
+    from kinfolk.people.models import Person
+    from kinfolk.placements import services as care
+
+    today = timezone.localdate()
+    adams = OrgUnit.objects.get(code="ADM")
+    foster = care.resource_home_create(
+        user=users["resource"], org_unit=adams, name="Maple Street foster home",
+        home_type="foster_family", capacity=3, licensed_from=today - timedelta(days=900),
+    )  # fmt: skip
+    kin = care.resource_home_create(
+        user=users["resource"], org_unit=adams, name="Grandmother's home (kinship)",
+        home_type="kinship", capacity=2, licensed_from=today - timedelta(days=60),
+    )  # fmt: skip
+    children = list(
+        Person.objects.filter(org_unit__code="ADM-N", date_of_birth__year__gte=2012).order_by(
+            "last_name", "pk"
+        )[:2]
+    )
+    worker = users["fostercare"]
+    for i, child in enumerate(children):
+        episode = care.child_remove(
+            user=worker, child_id=child.pk, org_unit=child.org_unit,
+            removal_date=today - timedelta(days=90 + 110 * i), removal_manner="2",
+            removal_reasons=["neglect"], setting="3", resource_home_id=foster.pk,
+        )  # fmt: skip
+        if i == 0:
+            care.placement_change(
+                user=worker, episode_id=episode.pk, expected_version=episode.version,
+                start_date=today - timedelta(days=30), setting="2", resource_home_id=kin.pk,
+            )  # fmt: skip
+        else:
+            care.child_discharge(
+                user=worker, episode_id=episode.pk, expected_version=episode.version,
+                discharge_date=today - timedelta(days=20), discharge_reason="1",
+            )  # fmt: skip
+    family = Person.objects.filter(org_unit__code="ADM-S").order_by("last_name", "pk").first()
+    if family is not None:
+        cases.case_open(
+            user=users["caseworker"], org_unit=family.org_unit, kind="in_home",
+            opened_on=today - timedelta(days=45), members=[(family.pk, "child")],
+            primary_worker=users["caseworker"],
+        )  # fmt: skip
+    return len(children)
+
+
 class Command(BaseCommand):
     help = "Load the synthetic demo county if the database is empty; print the demo logins."
 
@@ -451,6 +503,7 @@ class Command(BaseCommand):
                         user=users["investigator"], record_type="person", record_id=person.pk
                     )
                 reports = build_reports(random.Random(options["seed"] + 1), users)
+                in_care = build_care(users)
                 build_duplicates(random.Random(options["seed"] + 2), units, users["hotline.sup"], 3)
                 from kinfolk.people.services import duplicates_find
 
@@ -458,7 +511,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Possible duplicates queued for the data steward: {queued}.")
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"Demo county loaded: {len(USERS)} users, {n} people, {reports} reports."
+                    f"Demo county loaded: {len(USERS)} users, {n} people, {reports} reports, "
+                    f"{in_care} children removed."
                 )
             )
         call_command("rebuild_match_index", stdout=self.stdout)

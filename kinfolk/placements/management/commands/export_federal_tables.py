@@ -5,11 +5,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from kinfolk.core import audit
 from kinfolk.federal.tables import write_tables
-from kinfolk.intake.extract import federal_tables
+from kinfolk.placements.extract import federal_tables
 
 
 class Command(BaseCommand):
-    help = "Write Kinfolk's reports and children as the federal-shaped tables into DIR."
+    help = (
+        "Write Kinfolk's children, episodes, placements and reports as the federal-shaped "
+        "tables into DIR."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("directory")

@@ -1,0 +1,1 @@
+"""Episodes, placements and homes change only through services: no admin pages for them."""
