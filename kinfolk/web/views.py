@@ -47,9 +47,15 @@ class LoginView(auth_views.LoginView):
         if settings.KINFOLK_DEMO:
             from kinfolk.web.management.commands.load_demo import DEMO_PASSWORD, USERS
 
+            names = dict(OrgUnit.objects.values_list("code", "name"))
             context["demo_password"] = DEMO_PASSWORD
             context["demo_logins"] = [
-                (username, display, role.replace("_", " "), unit or "partner organisation")
+                (
+                    username,
+                    display,
+                    role.replace("_", " "),
+                    names.get(unit, unit) if unit else "a partner organisation",
+                )
                 for username, display, role, unit, _ in USERS
             ]
         return context
