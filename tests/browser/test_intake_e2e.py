@@ -3,12 +3,14 @@ the investigator's home page with its due clock."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from kinfolk.intake.models import Report
+from kinfolk.placements import services as placement_services
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.test_person_search_e2e import _sign_in
 from tests.intake.conftest import report_body
@@ -28,12 +30,29 @@ def _prior_report(client: Any, child_id: str) -> str:
 
 @pytest.mark.parametrize(("viewport", "label"), [(DESKTOP, "desktop"), (PHONE, "phone")])
 def test_a_call_reaches_the_investigator_with_its_due_clock(
-    browser, live_server, personas, person_in, client_for, shoot, viewport, label
+    browser, live_server, personas, org, person_in, client_for, shoot, viewport, label
 ):
     known = person_in(
         "ADM-N", first_name="Nadia", last_name="Okonkwo", date_of_birth=date(2018, 3, 3)
     )
     prior = _prior_report(client_for(personas["hana"]), str(known.pk))
+    # Nadia is in foster care: the panel shows her open case and current placement too.
+    home = placement_services.resource_home_create(
+        user=personas["rita"],
+        org_unit=org["ADM"],
+        name="Maple foster home",
+        home_type="foster_family",
+    )
+    placement_services.child_remove(
+        user=personas["felix"],
+        child_id=known.pk,
+        org_unit=org["ADM-N"],
+        removal_date=timezone.localdate() - timedelta(days=40),
+        removal_manner="2",
+        removal_reasons=["neglect"],
+        setting="3",
+        resource_home_id=home.pk,
+    )
     base = live_server.url
 
     context = browser.new_context(viewport=viewport)
@@ -48,6 +67,9 @@ def test_a_call_reaches_the_investigator_with_its_due_clock(
     page.fill("#id_child1_last", "Okonkwo")
     page.locator(f"input[name=child1_person][value='{known.pk}']").check()
     page.locator("#history .history-person").get_by_text(prior).wait_for()
+    open_records = page.locator("#history .history-open")
+    open_records.locator("[data-record=case]").get_by_text("Foster care").wait_for()
+    open_records.locator("[data-record=episode]").get_by_text("In care").wait_for()
     # Child 2 is new.
     page.fill("#id_child2_first", "Tobi")
     page.fill("#id_child2_last", "Okonkwo")
