@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from kinfolk.core.policy import PolicyError, get_policy
+from kinfolk.core.policy import PolicyError, code_map, get_policy
 
 
 @dataclass(frozen=True)
@@ -15,22 +15,15 @@ class CasePolicy:
     close_reasons: dict[str, str]
 
 
-def _codes(raw: Any, key: str, where: str) -> dict[str, str]:
-    value = raw.get(key) if isinstance(raw, dict) else None
-    if not isinstance(value, dict) or not value:
-        raise PolicyError(f"{where}.{key}: expected a non-empty mapping of code to label")
-    return {str(k): str(v) for k, v in value.items()}
-
-
 def parse_cases(raw: Any, source: str = "<policy>") -> CasePolicy:
     where = f"{source}: cases"
     if not isinstance(raw, dict):
         raise PolicyError(f"{where}: missing or not a mapping")
-    kinds = _codes(raw, "kinds", where)
+    kinds = code_map(raw, "kinds", where)
     if "foster_care" not in kinds:
         # A removal opens (or joins) a foster-care case; the loader files one per episode.
         raise PolicyError(f"{where}.kinds: must include foster_care")
-    return CasePolicy(kinds=kinds, close_reasons=_codes(raw, "close_reasons", where))
+    return CasePolicy(kinds=kinds, close_reasons=code_map(raw, "close_reasons", where))
 
 
 @cache

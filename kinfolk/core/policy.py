@@ -62,6 +62,14 @@ def _require(mapping: Any, key: str, kind: type, where: str) -> Any:
     return value
 
 
+def code_map(raw: Any, key: str, where: str) -> dict[str, str]:
+    """``raw[key]`` as a non-empty mapping of code to label (both as text), else PolicyError."""
+    value = raw.get(key) if isinstance(raw, dict) else None
+    if not isinstance(value, dict) or not value:
+        raise PolicyError(f"{where}.{key}: expected a non-empty mapping of code to label")
+    return {str(k): str(v) for k, v in value.items()}
+
+
 def _parse_matching(raw: Any, source: str) -> MatchingPolicy:
     if raw is None:
         return MatchingPolicy()

@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kinfolk.core.policy import PolicyError, get_policy
+from kinfolk.core.policy import PolicyError, code_map, get_policy
 
 CONDITIONS = {
     "maltreatment_any",
@@ -112,18 +112,11 @@ def _holds(when: dict[str, Any], facts: Facts) -> bool:
     return True
 
 
-def _mapping(raw: Any, key: str, where: str) -> dict[str, str]:
-    value = raw.get(key) if isinstance(raw, dict) else None
-    if not isinstance(value, dict) or not value:
-        raise PolicyError(f"{where}.{key}: expected a non-empty mapping")
-    return {str(k): str(v) for k, v in value.items()}
-
-
 def parse_intake(raw: Any, zone: ZoneInfo, source: str = "<policy>") -> IntakePolicy:
     where = f"{source}: intake"
     if not isinstance(raw, dict):
         raise PolicyError(f"{where}: missing or not a mapping")
-    codes = {name: _mapping(raw, name, where) for name in CODE_SETS}
+    codes = {name: code_map(raw, name, where) for name in CODE_SETS}
     window = raw.get("related_window_days", 90)
     if not isinstance(window, int) or window < 0:
         raise PolicyError(f"{where}.related_window_days: expected a whole number of days")

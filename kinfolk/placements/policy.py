@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from kinfolk.core.policy import PolicyError, get_policy
+from kinfolk.core.policy import PolicyError, code_map, get_policy
 
 
 @dataclass(frozen=True)
@@ -20,19 +20,12 @@ class PlacementPolicy:
     reasons_by_maltreatment: dict[str, str]
 
 
-def _codes(raw: Any, key: str, where: str) -> dict[str, str]:
-    value = raw.get(key) if isinstance(raw, dict) else None
-    if not isinstance(value, dict) or not value:
-        raise PolicyError(f"{where}.{key}: expected a non-empty mapping of code to label")
-    return {str(k): str(v) for k, v in value.items()}
-
-
 def parse_placements(raw: Any, source: str = "<policy>") -> PlacementPolicy:
     where = f"{source}: placements"
     if not isinstance(raw, dict):
         raise PolicyError(f"{where}: missing or not a mapping")
-    reasons = _codes(raw, "removal_reasons", where)
-    by_type = _codes(raw, "reasons_by_maltreatment", where)
+    reasons = code_map(raw, "removal_reasons", where)
+    by_type = code_map(raw, "reasons_by_maltreatment", where)
     unknown = sorted(v for v in by_type.values() if v not in reasons)
     if unknown:
         raise PolicyError(
