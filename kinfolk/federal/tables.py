@@ -790,53 +790,65 @@ def _cross_checks_fail(raw: Any, views: Mapping[str, str]) -> bool:
 
     Files written in key order (as Kinfolk's own writers and the simulator write them) are
     checked in one streaming pass each: rows strictly increasing on the key are unique, and a
-    child's episodes are then adjacent, so an overlap is a comparison with the previous row. Other
-    files get the general queries (hash aggregate, window per child).
+    child's episodes are then adjacent, so an overlap is a comparison with the previous row.
+    Those passes and the two reference checks are one query, so DuckDB can run them side by
+    side. A table out of key order gets one more query: a hash aggregate for uniqueness, or for
+    episodes one window per child that finds duplicates and overlaps together.
     """
+    passes = []
     for table, keys, _ in _KEY_CHECKS:
         lags = ", ".join(f"lag({k}) OVER () AS prev_{i}" for i, k in enumerate(keys))
-        extra = ", lag(discharge_date) OVER () AS prev_end" if table == "episodes" else ""
-        overlap = (
-            ", count_if(child_id = prev_0 AND (prev_end IS NULL OR removal_date < prev_end))"
-            if table == "episodes"
-            else ", 0"
-        )
+        extra = ", discharge_date, lag(discharge_date) OVER () AS prev_end"
+        overlap = "count_if(child_id = prev_0 AND (prev_end IS NULL OR removal_date < prev_end))"
+        is_episodes = table == "episodes"
         # Keys are required values, so every comparison below is TRUE or FALSE.
-        unordered, overlaps = raw.execute(
-            f"SELECT count_if(NOT {_strictly_after(keys)}){overlap} FROM "  # noqa: S608
-            f"(SELECT *{extra}, {lags} FROM {views[table]}) WHERE prev_0 IS NOT NULL"
-        ).fetchall()[0]
-        if overlaps:
-            return True
-        if unordered:
-            key = ", ".join(keys)
-            if _scalar(
+        passes.append(
+            f"(SELECT count_if(NOT {_strictly_after(keys)}) AS {table}_unordered, "  # noqa: S608
+            f"{overlap if is_episodes else '0'} AS {table}_overlaps FROM (SELECT "
+            f"{', '.join(keys)}{extra if is_episodes else ''}, {lags} FROM {views[table]}) "
+            "WHERE prev_0 IS NOT NULL)"
+        )
+    passes.append(
+        f"(SELECT count(*) AS episodes_orphans FROM {views['episodes']} e ANTI JOIN "  # noqa: S608
+        f"{views['children']} c ON e.child_id = c.child_id)"
+    )
+    passes.append(
+        f"(SELECT count(*) AS placements_orphans FROM {views['placements']} p ANTI JOIN "  # noqa: S608
+        f"{views['episodes']} e ON p.child_id = e.child_id AND p.removal_date = e.removal_date)"
+    )
+    row = raw.execute(f"SELECT * FROM {', '.join(passes)}").fetchall()[0]  # noqa: S608
+    found = dict(zip([f"{t}_{k}" for t, _, _ in _KEY_CHECKS for k in ("unordered", "overlaps")]
+                     + ["episodes_orphans", "placements_orphans"], row, strict=True))  # fmt: skip
+    if found["episodes_orphans"] or found["placements_orphans"]:
+        return True
+    # The streaming overlap count compares neighbouring rows, which only means something when
+    # the episodes are in key order (out of order, the window below decides).
+    if found["episodes_overlaps"] and not found["episodes_unordered"]:
+        return True
+    for table, keys, _ in _KEY_CHECKS:
+        if not found[f"{table}_unordered"]:
+            continue
+        key = ", ".join(keys)
+        if table == "episodes":
+            # Per child in removal order: the same removal date again is a duplicate episode;
+            # a removal before the previous discharge (or after an open episode) an overlap.
+            failed = _scalar(
+                raw,
+                "SELECT count(*) > 0 FROM (SELECT removal_date, "  # noqa: S608
+                "lag(removal_date) OVER w AS prev_removal, lag(discharge_date) OVER w AS prev_end, "
+                f"row_number() OVER w AS k FROM {views['episodes']} "
+                "WINDOW w AS (PARTITION BY child_id ORDER BY removal_date)) WHERE k > 1 AND "
+                "(removal_date = prev_removal OR prev_end IS NULL OR removal_date < prev_end)",
+            )
+        else:
+            failed = _scalar(
                 raw,
                 f"SELECT count(*) <> (SELECT count(*) FROM (SELECT DISTINCT {key} FROM "  # noqa: S608
                 f"{views[table]})) FROM {views[table]}",
-            ):
-                return True
-            if table == "episodes" and _scalar(
-                raw,
-                "SELECT count(*) > 0 FROM (SELECT removal_date, "  # noqa: S608
-                f"lag(discharge_date) OVER w AS prev_end, row_number() OVER w AS k FROM "
-                f"{views['episodes']} WINDOW w AS (PARTITION BY child_id ORDER BY removal_date)) "
-                "WHERE k > 1 AND (prev_end IS NULL OR removal_date < prev_end)",
-            ):
-                return True
-    return bool(
-        _scalar(
-            raw,
-            f"SELECT count(*) > 0 FROM {views['episodes']} e LEFT JOIN "  # noqa: S608
-            f"{views['children']} c ON e.child_id = c.child_id WHERE c.child_id IS NULL",
-        )
-        or _scalar(
-            raw,
-            f"SELECT count(*) > 0 FROM {views['placements']} p LEFT JOIN "  # noqa: S608
-            f"{views['episodes']} e ON p.child_id = e.child_id AND p.removal_date = e.removal_date "
-            "WHERE e.child_id IS NULL",
-        )
-    )
+            )
+        if failed:
+            return True
+    return False
 
 
 def open_tables(directory: str | Path, con: Any = None) -> dict[str, Any]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -149,7 +150,9 @@ def compute_period(
     through: dt.date,
 ) -> dict[str, Any]:
     """Numerators, denominators and values of every indicator for one period."""
-    rows = con.to_pyarrow(engine.aggregate(engine.unit_tables(tables, period), by)).to_pylist()
+    base = engine.base_tables(tables, engine.breakdown_columns(by))
+    units = engine.unit_tables(tables, period, base=base)
+    rows = con.to_pyarrow(engine.aggregate(units, by)).to_pylist()
     return _shape_period(rows, period, by=by, through=through)
 
 
@@ -210,7 +213,7 @@ def result_query(
     :data:`QUALITY_ROWS`, ``group`` the check, ``numerator`` / ``denominator`` the flagged /
     checked records).
     """
-    base = engine.base_tables(tables)
+    base = engine.base_tables(tables, engine.breakdown_columns(by))
     counts = quality.counts_query(tables, engine.day_number(through), base=base)
     return engine.aggregate(engine.unit_tables(tables, period, base=base), by).union(
         counts.select(
@@ -222,6 +225,51 @@ def result_query(
             units=counts.records,
         )
     )
+
+
+# Compiled SQL of result_query, keyed by what the SQL text depends on: the input views (name and
+# schema), P, the breakdown and the data's end. Building and compiling the Ibis expression costs
+# half a second or more whatever the size of the data, which is most of the time at county and
+# state scale; a process that computes the same figures again (a dashboard, a report run for
+# several formats) pays it once. Only inputs that are views of a DuckDB connection (as
+# ``open_tables`` gives) qualify: their SQL refers to nothing registered at run time, so it is
+# right for any connection holding those views.
+_SQL_CACHE: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+_SQL_CACHE_SIZE = 64
+
+
+def _sql_cache_key(
+    connection: Any, tables: Tables, period: Period, by: str | None, through: dt.date
+) -> tuple[Any, ...] | None:
+    if getattr(connection, "name", None) != "duckdb":
+        return None
+    views = []
+    for name in sorted(tables):
+        table = tables[name]
+        if not isinstance(table, ir.Table) or not isinstance(table.op(), ops.DatabaseTable):
+            return None
+        op = table.op()
+        views.append((name, op.name, op.namespace, op.schema))
+    return (tuple(views), period, by, through)
+
+
+def _result_rows(
+    connection: Any, tables: Tables, period: Period, *, by: str | None, through: dt.date
+) -> list[dict[str, Any]]:
+    """The rows of :func:`result_query`, compiling it at most once per process and key."""
+    key = _sql_cache_key(connection, tables, period, by, through)
+    if key is None:
+        query = result_query(tables, period, by=by, through=through)
+        return list(connection.to_pyarrow(query).to_pylist())
+    sql = _SQL_CACHE.get(key)
+    if sql is None:
+        sql = str(connection.compile(result_query(tables, period, by=by, through=through)))
+        _SQL_CACHE[key] = sql
+        while len(_SQL_CACHE) > _SQL_CACHE_SIZE:
+            _SQL_CACHE.popitem(last=False)
+    else:
+        _SQL_CACHE.move_to_end(key)
+    return list(connection.con.sql(sql).to_arrow_table().to_pylist())
 
 
 def age_standardised(
@@ -288,7 +336,7 @@ def compute(
     if through is None:
         through = data_through(tables, connection)
     period = Period.starting(period_start)
-    rows = connection.to_pyarrow(result_query(tables, period, by=by, through=through)).to_pylist()
+    rows = _result_rows(connection, tables, period, by=by, through=through)
     dq_rows = [r for r in rows if r["indicator"] == QUALITY_ROWS]
     indicators = _shape_period(
         [r for r in rows if r["indicator"] != QUALITY_ROWS], period, by=by, through=through

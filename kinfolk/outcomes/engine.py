@@ -49,6 +49,8 @@ INDICATORS = (
 )
 
 BREAKDOWNS = ("county", "office", "circuit", "age_group", "race", "sex")
+# Breakdowns that come from where an episode or a report was handled.
+WHERE_COLUMNS = ("county", "office", "circuit")
 
 
 @dataclass(frozen=True)
@@ -154,14 +156,31 @@ def _sex(children: ir.Table) -> ir.StringValue:
     return ibis.cases((children.sex == 1, "male"), (children.sex == 2, "female"), else_="unknown")
 
 
+def _child_labels(children: ir.Table, base: Base) -> dict[str, ir.StringValue]:
+    """The race / sex breakdown labels of joined children rows, for the breakdowns carried."""
+    labels = {"race": _race, "sex": _sex}
+    return {name: label(children) for name, label in labels.items() if name in base.breakdowns}
+
+
 @dataclass
 class Base:
-    """The four input tables, with the columns (and day numbers) the rules use."""
+    """The four input tables, with the columns (and day numbers) the rules use.
+
+    ``breakdowns`` are the breakdown columns the unit tables carry (age group is always there):
+    a column no breakdown asks for is never read, which at scale is most of the children table
+    and of the reports' text columns.
+    """
 
     children: ir.Table
     episodes: ir.Table
     placements: ir.Table
     reports: ir.Table
+    breakdowns: tuple[str, ...] = tuple(c for c in BREAKDOWNS if c != "age_group")
+
+    @property
+    def where(self) -> tuple[str, ...]:
+        """The county / office / circuit columns carried."""
+        return tuple(c for c in WHERE_COLUMNS if c in self.breakdowns)
 
 
 Tables = Mapping[str, "pa.Table | ir.Table"]
@@ -173,17 +192,29 @@ def as_table(table: pa.Table | ir.Table) -> ir.Table:
     return table if isinstance(table, ir.Table) else ibis.memtable(table)
 
 
-def base_tables(tables: Tables) -> Base:
+def breakdown_columns(by: str | None) -> tuple[str, ...]:
+    """The breakdown columns a query grouped by ``by`` needs (age group is always carried)."""
+    if by is None or by == "age_group":
+        return ()
+    if by not in BREAKDOWNS:
+        raise ValueError(f"unknown breakdown {by!r}: use one of {', '.join(BREAKDOWNS)}")
+    return (by,)
+
+
+def base_tables(tables: Tables, breakdowns: tuple[str, ...] | None = None) -> Base:
+    """The inputs with the columns the rules use, and the ``breakdowns`` columns (default: every
+    breakdown; see :func:`breakdown_columns`)."""
+    kept = Base.breakdowns if breakdowns is None else tuple(breakdowns)
     raw_children = as_table(tables["children"])
     # Derived child attributes (18th birthday, race, sex labels) are computed after each join,
     # on the joined rows only: computing them for every child first costs far more at scale.
     children = raw_children.select(
         "child_id",
-        "hispanic",
-        "sex",
-        *RACE_FLAGS,
+        *(("hispanic", *RACE_FLAGS) if "race" in kept else ()),
+        *(("sex",) if "sex" in kept else ()),
         dob=raw_children.date_of_birth,
     )
+    where = [c for c in WHERE_COLUMNS if c in kept]
     raw_episodes = as_table(tables["episodes"])
     episodes = raw_episodes.select(
         child_id=raw_episodes.child_id,
@@ -192,9 +223,7 @@ def base_tables(tables: Tables) -> Base:
         r=raw_episodes.removal_date.epoch_days(),
         d=raw_episodes.discharge_date.epoch_days(),
         reason=raw_episodes.discharge_reason.cast("int64"),
-        county=_label(raw_episodes.county),
-        office=_label(raw_episodes.office),
-        circuit=_label(raw_episodes.circuit),
+        **{c: _label(raw_episodes[c]) for c in where},
     )
     raw_placements = as_table(tables["placements"])
     placements = raw_placements.select(
@@ -215,11 +244,9 @@ def base_tables(tables: Tables) -> Base:
         inc=raw_reports.incident_date.epoch_days(),
         # Left uncast so a filter on it reaches the Parquet scan.
         level=raw_reports.maltreatment_level,
-        county=_label(raw_reports.county),
-        office=_label(raw_reports.office),
-        circuit=_label(raw_reports.circuit),
+        **{c: _label(raw_reports[c]) for c in where},
     )
-    return Base(children, episodes, placements, reports)
+    return Base(children, episodes, placements, reports, kept)
 
 
 def _on_or_after(column: ir.DateValue, day: int) -> ir.BooleanValue:
@@ -241,13 +268,10 @@ def episodes_with_child(base: Base) -> ir.Table:
         e.r,
         e.d,
         e.reason,
-        e.county,
-        e.office,
-        e.circuit,
+        *(e[w] for w in base.where),
         c.dob,
         b18=_b18(c.dob).fill_null(FAR_FUTURE),
-        race=_race(c),
-        sex=_sex(c),
+        **_child_labels(c, base),
     )
     d_open = joined.d.fill_null(FAR_FUTURE)
     return joined.mutate(
@@ -266,6 +290,7 @@ def _days_in_period(r: ir.IntegerValue, end: ir.IntegerValue, ps: int, pe: int) 
 
 
 def _units(
+    base: Base,
     indicator: str,
     table: ir.Table,
     num: ir.IntegerValue,
@@ -273,25 +298,34 @@ def _units(
     age_on: ir.DateValue | dt.date,
 ) -> ir.Table:
     age_date = age_on if isinstance(age_on, ir.Value) else ibis.literal(age_on, type="date")
+    # Every unit table has the same columns (in BREAKDOWNS order), so they union.
+    columns = {
+        name: (_age_group(table.dob, age_date) if name == "age_group" else table[name])
+        for name in BREAKDOWNS
+        if name == "age_group" or name in base.breakdowns
+    }
     return table.select(
         indicator=ibis.literal(indicator),
-        county=table.county,
-        office=table.office,
-        circuit=table.circuit,
-        age_group=_age_group(table.dob, age_date),
-        race=table.race,
-        sex=table.sex,
+        **columns,
         num=num.cast("int64"),
         den=den.cast("int64"),
     )
 
 
 def _victim_reports(base: Base, ps: int, pe: int) -> ir.Table:
-    """Victim reports (one row per report and child) dated in [ps, pe + 365].
+    """Victim report rows dated in [ps, pe + 365].
 
     Maltreatment in care needs those in P; recurrence's initial reports lie in P and the later
     ones at most 365 days after them, so nothing outside the window can matter. Both indicators
     share this one filtered scan of the reports.
+
+    The table has a row per maltreatment of a report, and these rows are not made distinct:
+    both indicators are indifferent to repeated rows (maltreatment in care counts distinct
+    days, recurrence one initial row per child and whether any later row exists), and a
+    DISTINCT over a year's victim rows is one of the larger costs at national scale.
+
+    The rows are a named relation (a CTE), so the reports are read once for all their uses:
+    Ibis would otherwise inline a plain filter into each use, and the file be scanned each time.
     """
     r = base.reports
     victim = r.filter(
@@ -299,19 +333,20 @@ def _victim_reports(base: Base, ps: int, pe: int) -> ir.Table:
         _on_or_after(r.report_day, ps),
         _on_or_before(r.report_day, pe + YEAR_WINDOW),
     )
-    # The table has a row per maltreatment of the report.
-    return victim.select(
-        "child_id", "report_id", "rd", "inc", "report_day", "county", "office", "circuit"
-    ).distinct()
+    # The name is per period (one query holds one period), spelled without a minus sign.
+    name = f"kinfolk_victims_{'m' if ps < 0 else ''}{abs(ps)}"
+    return victim.select("child_id", "report_id", "rd", "inc", "report_day", *base.where).alias(
+        name
+    )
 
 
-def _maltreatment_in_care(victim: ir.Table, ep: ir.Table, ps: int, pe: int) -> ir.Table:
+def _maltreatment_in_care(base: Base, victim: ir.Table, ep: ir.Table, ps: int, pe: int) -> ir.Table:
     eps = ep.filter(~ep.short, ep.r < ep.b18, ep.r <= pe, ep.end >= ps)
     eps = eps.mutate(days=_days_in_period(eps.r, eps.end, ps, pe))
     # ``victim`` reaches a year past P; the "in P" test is a join condition below, not a filter
     # here, so both indicators share one scan of the reports (Ibis would otherwise push the
     # filter down and give each indicator its own).
-    rep = victim.select("child_id", "report_id", "rd", "inc").distinct()
+    rep = victim.select("child_id", "rd", "inc")
     matched = rep.join(
         eps,
         [
@@ -325,12 +360,8 @@ def _maltreatment_in_care(victim: ir.Table, ep: ir.Table, ps: int, pe: int) -> i
         rep.child_id,
         rep.rd,
         eps.removal_date,
-        eps.county,
-        eps.office,
-        eps.circuit,
         eps.dob,
-        eps.race,
-        eps.sex,
+        *(eps[c] for c in base.breakdowns),
     )
     # Reports on the same day are one victimization (episodes do not overlap, so one day lies in
     # one episode); then, in a run of consecutive days, a report one day after a *counted* one is
@@ -343,6 +374,7 @@ def _maltreatment_in_care(victim: ir.Table, ep: ir.Table, ps: int, pe: int) -> i
     counted = days.filter(((days.rd - days.island_start) % (SAME_VICTIMIZATION_GAP + 1)) == 0)
     period_start = ibis.literal(day_to_date(ps), type="date")
     denominator = _units(
+        base,
         "maltreatment_in_care",
         eps,
         ibis.literal(0),
@@ -351,6 +383,7 @@ def _maltreatment_in_care(victim: ir.Table, ep: ir.Table, ps: int, pe: int) -> i
     )
     # A victimization is grouped with the episode it happened in, with the episode's age group.
     numerator = _units(
+        base,
         "maltreatment_in_care",
         counted,
         ibis.literal(1),
@@ -378,25 +411,22 @@ def _recurrence(base: Base, victim: ir.Table, ps: int, pe: int) -> ir.Table:
             ~(initial.inc.notnull() & later.inc2.notnull() & (initial.inc == later.inc2)),
         ],
     )
-    keys = ["child_id", "rd", "report_day", "county", "office", "circuit"]
+    keys = ["child_id", "rd", "report_day", *base.where]
     flagged = joined.group_by(keys).aggregate(hits=joined.child_id2.count())
     # The child's attributes are joined once, at the end (the children table is the largest).
     c = base.children
     flagged = flagged.left_join(c, flagged.child_id == c.child_id).select(
         flagged.rd,
         flagged.report_day,
-        flagged.county,
-        flagged.office,
-        flagged.circuit,
+        *(flagged[w] for w in base.where),
         flagged.hits,
         c.dob,
-        dob_n=c.dob.epoch_days(),
-        race=_race(c),
-        sex=_sex(c),
+        **_child_labels(c, base),
     )
     # A report dated before the child's birth (a prenatal report) cannot start the cohort.
-    flagged = flagged.filter(flagged.dob_n.isnull() | (flagged.rd >= flagged.dob_n))
+    flagged = flagged.filter(flagged.dob.isnull() | (flagged.rd >= flagged.dob.epoch_days()))
     return _units(
+        base,
         "recurrence",
         flagged,
         (flagged.hits > 0).cast("int64"),
@@ -458,6 +488,7 @@ def _permanency_entries(base: Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
         & (cohort.d < cohort.b18)
     )
     return _units(
+        base,
         "permanency_12_entries",
         cohort,
         achieved.cast("int64"),
@@ -489,7 +520,7 @@ def _permanency_in_care(
         & (cohort.d < cohort.b18)
     )
     name = "permanency_12_23" if high is not None else "permanency_24_plus"
-    return _units(name, cohort, achieved.cast("int64"), ibis.literal(1), start)
+    return _units(base, name, cohort, achieved.cast("int64"), ibis.literal(1), start)
 
 
 def _reentry(base: Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
@@ -531,6 +562,7 @@ def _reentry(base: Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
     flagged = exits.left_join(hits, exits.child_id == hits.hit_child)
     # Grouped by age at exit, the dictionary's risk-adjustment variable for this indicator.
     return _units(
+        base,
         "reentry_12",
         flagged,
         flagged.hit_child.notnull().cast("int64"),
@@ -575,6 +607,7 @@ def _placement_stability(base: Base, ep: ir.Table, ps: int, pe: int) -> ir.Table
         per_episode, [eps.child_id == per_episode.m_child, eps.r == per_episode.m_r]
     )
     return _units(
+        base,
         "placement_stability",
         joined,
         joined.moves.fill_null(0),
@@ -594,7 +627,7 @@ def unit_tables(tables: Tables, period: Period, *, base: Base | None = None) -> 
     ps, pe = day_number(period.start), day_number(period.end)
     victim = _victim_reports(base, ps, pe)
     return {
-        "maltreatment_in_care": _maltreatment_in_care(victim, ep, ps, pe),
+        "maltreatment_in_care": _maltreatment_in_care(base, victim, ep, ps, pe),
         "recurrence": _recurrence(base, victim, ps, pe),
         "permanency_12_entries": _permanency_entries(base, ep, ps, pe),
         "permanency_12_23": _permanency_in_care(base, ep, ps, pe, period.start, 12, 23),

@@ -4,13 +4,16 @@
 engine uses) and ``simulation.json`` (the child population, referrals and screening counts,
 which the federal tables do not carry) and returns the figures the parameters were calibrated
 to. The CFSR-like figures here are the simulator's own quick reading, good enough to calibrate
-the model; the outcomes engine is the authority on the exact Round 4 definitions.
+the model; the outcomes engine is the authority on the exact Round 4 definitions. Re-entry is the
+exception: it is computed exactly as the engine defines it (the Round 4 exit cohort), so the two
+print the same figure for the same directory and period.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +62,83 @@ def _codes(*columns: pa.ChunkedArray) -> list[np.ndarray]:
         out.append(inverse[start : start + len(col)])
         start += len(col)
     return out
+
+
+# The Round 4 re-entry exit cohort's discharge reasons: reunification, relative, guardianship.
+REENTRY_EXIT_REASONS = (1, 2, 5)
+REENTRY_WINDOW_DAYS = 365
+# A day number later than any real date: "never turns 18" (no date of birth).
+FAR_FUTURE = 10_000_000
+
+
+def _eighteenth_birthdays(child_ids: pa.ChunkedArray, children: pa.Table) -> np.ndarray:
+    """Each row's child's 18th birthday as a day number (FAR_FUTURE without a date of birth).
+
+    A 29 February birthday is reached on 28 February, as in the outcomes engine.
+    """
+    if children.num_rows == 0:
+        return np.full(len(child_ids), FAR_FUTURE, dtype=np.int64)
+    at = pc.index_in(child_ids, value_set=children["child_id"].combine_chunks())
+    dob = pc.take(children["date_of_birth"], pc.fill_null(at, 0))
+    dob = pc.if_else(pc.is_null(at), pa.scalar(None, pa.date32()), dob)
+    known = np.asarray(pc.is_valid(dob).to_numpy(zero_copy_only=False), dtype=bool)
+    year = _ints(pc.year(dob)) + 18
+    month = _ints(pc.month(dob), missing=1)
+    day = _ints(pc.day(dob), missing=1)
+    # year + 18 is never a leap year when the birth year is one, so 29 February has no match.
+    day = np.where((month == 2) & (day == 29), 28, day)
+    months = (year - 1970) * 12 + (month - 1)
+    first = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    return np.where(known, first + day - 1, FAR_FUTURE)
+
+
+def reentry_12(tables: Mapping[str, pa.Table], ps: int, pe: int) -> tuple[int, int]:
+    """CFSR Round 4 re-entry to foster care in 12 months for P = [ps, pe] (day numbers, both
+    inclusive): (children who re-entered, children in the exit cohort), exactly as the outcomes
+    engine counts them (``kinfolk.outcomes.engine._reentry``; DEFINITIONS.md, "Re-entry").
+
+    The cohort is the children whose first discharge in P to reunification, a relative or
+    guardianship comes before their 18th birthday; a child with a reasonless discharge in P on
+    or before that exit is left out. A child re-enters when a later removal (after the exit
+    episode's, on or after the discharge day) comes at most 365 days after the discharge.
+    ``tables`` are the checked federal-shaped tables (``read_tables``).
+    """
+    episodes = tables["episodes"]
+    if episodes.num_rows == 0:
+        return 0, 0
+    (child,) = _codes(episodes["child_id"])
+    removal = _days(episodes["removal_date"])
+    discharge = _days(episodes["discharge_date"])
+    reason = _ints(episodes["discharge_reason"])
+    b18 = _eighteenth_birthdays(episodes["child_id"], tables["children"])
+    # (discharge is -1 while in care)
+    discharged = (discharge >= 0) & (discharge >= ps) & (discharge <= pe) & (discharge < b18)
+    exits = np.flatnonzero(discharged & np.isin(reason, REENTRY_EXIT_REASONS))
+    if not exits.size:
+        return 0, 0
+    exits = exits[np.lexsort((removal[exits], discharge[exits], child[exits]))]
+    first = np.ones(exits.size, dtype=bool)
+    first[1:] = child[exits][1:] != child[exits][:-1]
+    exits = exits[first]
+    unknown = np.flatnonzero(discharged & (reason == 0))
+    first_unknown = np.full(int(child.max()) + 1, FAR_FUTURE, dtype=np.int64)
+    np.minimum.at(first_unknown, child[unknown], discharge[unknown])
+    cohort = exits[first_unknown[child[exits]] > discharge[exits]]
+    if not cohort.size:
+        return 0, 0
+    # The earliest removal of the same child after the exit episode's and on or after the
+    # discharge: a search in the episodes sorted by (child, removal).
+    offset = -int(min(removal.min(), discharge[cohort].min())) + 1
+    span = int(max(removal.max(), discharge[cohort].max())) + offset + 2
+    keys = np.sort(child.astype(np.int64) * span + removal + offset)
+    earliest = np.maximum(removal[cohort] + 1, discharge[cohort])
+    at = np.searchsorted(keys, child[cohort].astype(np.int64) * span + earliest + offset)
+    found = at < keys.size
+    later = np.where(found, keys[np.minimum(at, keys.size - 1)], -1)
+    same_child = found & (later // span == child[cohort])
+    later_removal = later % span - offset
+    hits = same_child & (later_removal - discharge[cohort] <= REENTRY_WINDOW_DAYS)
+    return int(hits.sum()), int(cohort.size)
 
 
 def headline_rates(directory: str | Path, params: Params | None = None) -> list[Rate]:
@@ -116,15 +196,11 @@ def headline_rates(directory: str | Path, params: Params | None = None) -> list[
     perm = (dis[cohort] >= 0) & np.isin(reason[cohort], (1, 2, 3, 5))
     perm &= dis[cohort] - rem[cohort] < 365
     perm12 = float(perm.mean()) if cohort.size else None
-    # Re-entry: entries in P that exit to 1, 2, 5 within 12 months; a new removal within 365 days.
-    exit_ok = (dis[cohort] >= 0) & np.isin(reason[cohort], (1, 2, 5))
-    exit_ok &= dis[cohort] - rem[cohort] < 365
-    exited = cohort[exit_ok]
-    next_rem = np.full(epi.num_rows, -1, dtype=np.int64)
-    same = e_child[order][1:] == e_child[order][:-1]
-    next_rem[order[:-1][same]] = rem[order[1:][same]]
-    reentered = (next_rem[exited] >= 0) & (next_rem[exited] - dis[exited] <= 365)
-    reentry = float(reentered.mean()) if exited.size else None
+    # Re-entry: the Round 4 exit cohort, as the outcomes engine defines it (see _reentry_12).
+    p_index = starts.index(p_lo)
+    p_end = _day(manifest["fiscal_years"][p_index]["end"])
+    reentered, exit_cohort = reentry_12(tables, p_lo, p_end)
+    reentry = reentered / exit_cohort if exit_cohort else None
 
     # Placement stability: episodes that begin in P; moves between placement settings.
     p_rem = _days(plc["removal_date"])
@@ -209,7 +285,7 @@ def headline_rates(directory: str | Path, params: Params | None = None) -> list[
         rate("exit_emancipation", share[4], "% of exits", 100),
         rate("exit_guardianship", share[5], "% of exits", 100),
         rate("permanency_12_entries", perm12, f"% ({period})", 100),
-        rate("reentry_12", reentry, f"% ({period})", 100),
+        rate("reentry_12", reentry, f"% ({period}; CFSR Round 4 exit cohort)", 100),
         rate("placement_stability", stability, f"moves per 1,000 days ({period})"),
         rate("recurrence", recurrence, f"% ({period})", 100),
         rate("maltreatment_in_care", mic_rate, f"per 100,000 days ({period})"),

@@ -71,3 +71,42 @@ def test_open_tables_gives_the_same_indicators_as_arrow(tmp_path: Path) -> None:
     assert compute(lazy, start, con=con, through=through) == compute(
         read_tables(source), start, con=con, through=through
     )
+
+
+def test_episodes_out_of_key_order_are_read_when_they_do_not_overlap(tmp_path: Path) -> None:
+    # ava's second episode is written before her first: neighbours in the file, out of order,
+    # and no overlap. Comparing neighbours would take the 2020-01-10 removal for one before the
+    # previous row's 2020-06-01 discharge.
+    episodes = (
+        "child_id,removal_date,discharge_date,discharge_reason,county\n"
+        "ava,2020-06-01,2020-09-01,1,Leon\n"
+        "ava,2020-01-10,2020-06-01,1,Leon\n"
+        "ben,2021-02-02,2021-03-03,3,Wakulla\n"
+    )
+    source = write_dir(tmp_path / "csv", episodes=episodes)
+    assert read_tables(source)["episodes"].num_rows == 3
+    assert read_tables(as_parquet(source, tmp_path / "pq"))["episodes"].num_rows == 3
+
+
+def test_overlap_out_of_key_order_is_found(tmp_path: Path) -> None:
+    # The same child's episodes far apart in the file, the later removal first: they overlap.
+    episodes = (
+        "child_id,removal_date,discharge_date,discharge_reason,county\n"
+        "ava,2020-03-01,2020-09-01,1,Leon\n"
+        "ben,2021-02-02,2021-03-03,3,Wakulla\n"
+        "ava,2020-01-10,2020-06-01,1,Leon\n"
+    )
+    with pytest.raises(TableError, match="overlap") as caught:
+        read_tables(write_dir(tmp_path / "csv", episodes=episodes))
+    assert caught.value.column == "removal_date"
+
+
+def test_duplicate_episode_out_of_key_order_is_found(tmp_path: Path) -> None:
+    episodes = (
+        "child_id,removal_date,discharge_date,discharge_reason,county\n"
+        "ben,2021-02-02,2021-03-03,3,Wakulla\n"
+        "ava,2020-01-10,2020-06-01,1,Leon\n"
+        "ben,2021-02-02,2021-03-03,3,Wakulla\n"
+    )
+    with pytest.raises(TableError, match="duplicate episode"):
+        read_tables(write_dir(tmp_path / "csv", episodes=episodes))

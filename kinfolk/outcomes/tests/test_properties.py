@@ -91,8 +91,14 @@ def random_history(
             }
         )
         cursor = int(rng.integers(max(born, -300), 1800))
+        previous = None
         for j in range(int(rng.integers(0, 4))):
             removal = cursor + int(rng.integers(0, 200))
+            # After a same-day discharge the next removal may fall on the same day, which
+            # would be the same episode twice (an invalid history): it comes a day later.
+            if previous is not None and removal <= previous:
+                removal = previous + 1
+            previous = removal
             length = int(rng.choice([int(rng.integers(0, 12)), int(rng.integers(0, 900))]))
             is_open = j == 2 or rng.random() < 0.15
             discharge = None if is_open else removal + length
