@@ -208,12 +208,17 @@ def base_tables(tables: Tables, breakdowns: tuple[str, ...] | None = None) -> Ba
     raw_children = as_table(tables["children"])
     # Derived child attributes (18th birthday, race, sex labels) are computed after each join,
     # on the joined rows only: computing them for every child first costs far more at scale.
+    # The children are one named relation (a CTE), so the episodes, the recurrence cohort and
+    # the data-quality checks join to one read of the table (the largest but the reports); as
+    # a plain projection Ibis inlines it into each join and the file is read three times. The
+    # name says which columns it holds, so two bases in one query never name two relations alike.
+    child_breakdowns = [c for c in ("race", "sex") if c in kept]
     children = raw_children.select(
         "child_id",
         *(("hispanic", *RACE_FLAGS) if "race" in kept else ()),
         *(("sex",) if "sex" in kept else ()),
         dob=raw_children.date_of_birth,
-    )
+    ).alias("_".join(["kinfolk_children_read", *child_breakdowns]))
     where = [c for c in WHERE_COLUMNS if c in kept]
     raw_episodes = as_table(tables["episodes"])
     episodes = raw_episodes.select(
