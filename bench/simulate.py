@@ -17,7 +17,12 @@ work), 2 workers, one year after the 4 warm-up years (5 simulated years):
   nation  73 M children: 171 s wall, 145 s CPU, 54 M rows, 319 k rows/s, 287 MB peak, 3.6 GB
 After households.csv, relationships.csv and persons_links.csv were added (2026-11, same
 machine, load from other work): state 7.7-8.1 s CPU (8.2 s measured just before the change),
-6.2-16.3 s wall depending on the load, 1.5 M rows, 251 MB peak worker. Nation not re-measured.
+6.2-16.3 s wall depending on the load, 1.5 M rows, 251 MB peak worker.
+2026-12-01, same machine, load average 4.5-6.8 from other work throughout (so wall time is about
+1.5x the CPU time over 2 workers):
+  state   1.4 M children:   7.8 s wall,   4.8 s CPU, 1.0 M rows, 193 k rows/s, 247 MB peak worker
+  nation  73 M children: 364.8 s wall, 231.1 s CPU, 78 M rows, 215 k rows/s, 270 MB peak worker,
+          6.0 GB (375.7 s wall, 256.6 s CPU in a second run)
 """
 
 from __future__ import annotations
