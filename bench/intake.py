@@ -68,9 +68,12 @@ GOAL_P95_MS = 150.0
 GOAL_CLIENTS = 32
 
 # Tried on the 2-core machine at 32 clients, PostgreSQL: sync 2, 3, 4 and 6 workers, gthread
-# 2 workers x 4 threads. Sync 2-4 were within noise of each other (filings serialise on the
-# audit chain's lock), 6 and gthread were worse (p95 +30%); 4 keeps both cores busy once a
-# worker waits on the database.
+# 2 workers x 4 threads. With the audit chain's lock held only from a filing's last insert to
+# its commit, three runs of each, back to back on an otherwise idle machine, gave median 44,
+# 42, 52 and 52 reports/s for 2, 3, 4 and 6 workers, the spread of one setting (42-69 for 2)
+# wider than the gaps between them. 4 keeps both cores busy while a worker waits on the
+# database, without 6's extra memory. (gthread, tried before that change, was worse: p95
+# +30%.)
 DEFAULT_WORKER_CLASS = "sync"
 DEFAULT_WORKERS = 4
 DEFAULT_THREADS = 1
@@ -331,10 +334,10 @@ class Target:
             lite.close()
 
 
-def _psql(sql: str) -> None:
+def _psql(sql: str, database: str = "postgres") -> None:
     import psycopg
 
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+    with psycopg.connect(f"{PG_SERVER}/{database}", autocommit=True) as conn:
         conn.execute(sql)
 
 
@@ -350,6 +353,9 @@ def fresh_database(kind: str) -> Iterator[Target]:
             "DEBUG": "0",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "PYTHONUNBUFFERED": "1",
+            # Each worker keeps its database connection for the whole run: a backend that
+            # closes after the default 60 s takes its CPU time with it, out of the figures.
+            "CONN_MAX_AGE": "600",
         }
     )
     target = Target(kind=kind, env=env, workdir=workdir)
@@ -380,6 +386,11 @@ def fresh_database(kind: str) -> Iterator[Target]:
                     f"manage.py {command[0]} failed ({done.returncode}); "
                     f"stderr kept in {workdir / 'setup.err'}"
                 )
+        if kind == "postgres":
+            # Statistics for the planner, as autovacuum would gather after a bulk load (this
+            # machine's server runs without it): without them PostgreSQL guesses the freshly
+            # loaded person table is empty and joins every duplicate check against all of it.
+            _psql("ANALYZE", database=target.pg_name)
         yield target
     except Exception:
         keep = True  # gunicorn.log and setup.err stay for a look; interrupts clean up

@@ -413,6 +413,8 @@ class ReportListApi(ApiView):
             linked_to=data["linked_to"],
             household_id=data["household"],
             draft_key=data["draft_key"],
+            # An error ends the request, which rolls back: no savepoint to return to.
+            savepoint=False,
         )
         return _show(user, selectors.report_filed(user=user, report=report), status=201)
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from kinfolk.core import access, audit
@@ -56,7 +57,9 @@ def report_move(*, report: Report, move: str, user: User | None, note: str = "")
     return report
 
 
-def _move(*, report: Report, move: str, user: User | None, note: str = "") -> ReportEvent:
+def _step(report: Report, move: str) -> str:
+    """Set the status ``move`` leads to from the report's, as the table says (else raise);
+    returns the status it had."""
     targets = TRANSITIONS.get(move, {})
     if report.status not in targets:
         raise TransitionNotAllowed(
@@ -66,6 +69,12 @@ def _move(*, report: Report, move: str, user: User | None, note: str = "") -> Re
         )
     previous = report.status
     report.status = targets[previous]
+    return previous
+
+
+def _event(
+    *, report: Report, move: str, previous: str, user: User | None, note: str = ""
+) -> ReportEvent:
     return ReportEvent.objects.create(
         report=report,
         move=move,
@@ -74,6 +83,11 @@ def _move(*, report: Report, move: str, user: User | None, note: str = "") -> Re
         by=user,
         note=note[:2000],
     )
+
+
+def _move(*, report: Report, move: str, user: User | None, note: str = "") -> ReportEvent:
+    previous = _step(report, move)
+    return _event(report=report, move=move, previous=previous, user=user, note=note)
 
 
 # --- Filing ---------------------------------------------------------------------------------
@@ -90,7 +104,30 @@ class PersonEntry:
     ref: str = ""  # how allegations in the same submission point at this entry
 
 
-def _resolve(user: User, org_unit: OrgUnit, entry: PersonEntry, index: int) -> Person:
+@dataclass
+class _Filing:
+    """What the people of one filing share: the user's search scope, read once for them all
+    (a filing changes none of the user's assignments, supervision or grants)."""
+
+    user: User
+    org_unit: OrgUnit
+    _scope: Q | None = None
+
+    @property
+    def scope(self) -> Q:
+        if self._scope is None:
+            self._scope = people_selectors.search_scope(self.user)
+        return self._scope
+
+
+def _resolve(filing: _Filing, entry: PersonEntry, index: int) -> Person:
+    """The registry record of a person named in the call: the one picked (if the user may see
+    it), or a new one, created only after searching the registry for them.
+
+    Creates without savepoints of its own: it runs inside ``report_file``'s transaction
+    block, which any error here leaves as a whole, so nothing would be rolled back to them.
+    """
+    user, org_unit = filing.user, filing.org_unit
     where = f"people[{index}]"
     if entry.person_id:
         try:
@@ -110,7 +147,9 @@ def _resolve(user: User, org_unit: OrgUnit, entry: PersonEntry, index: int) -> P
     # Search first, always: a child must have one record across every report. The same
     # check, threshold (policy ``matching.possible_duplicate``) and scoring as person
     # creation in the registry.
-    likely = people_selectors.person_possible_duplicates(user=user, values=values, limit=5)
+    likely = people_selectors.person_possible_duplicates(
+        user=user, values=values, limit=5, scope=filing.scope
+    )
     if likely and not entry.confirmed_new:
         raise ValidationFailed(
             "This person may already be in the registry. Pick the existing record, or "
@@ -126,7 +165,9 @@ def _resolve(user: User, org_unit: OrgUnit, entry: PersonEntry, index: int) -> P
                 }
             },
         )
-    person = people_services.person_create(user=user, org_unit=org_unit, values=values)
+    person = people_services.person_create(
+        user=user, org_unit=org_unit, values=values, savepoint=False
+    )
     if entry.confirmed_new:
         audit.record(
             user=user,
@@ -145,6 +186,7 @@ def _resolve(user: User, org_unit: OrgUnit, entry: PersonEntry, index: int) -> P
                 reason=CONFIRMED_NEW_REASON,
                 probability=candidate.score,
                 reasons=candidate.reasons,
+                savepoint=False,
             )
     return person
 
@@ -229,7 +271,6 @@ def responsible_office(
     return None
 
 
-@transaction.atomic
 def report_file(
     *,
     user: User,
@@ -245,9 +286,49 @@ def report_file(
     linked_to: Any = None,
     household_id: Any = None,
     draft_key: str = "",
+    savepoint: bool = True,
 ) -> Report:
     """File a report. The same ``draft_key`` filed again (a double click, a browser re-POST)
-    returns the report the first submission filed instead of filing a second one."""
+    returns the report the first submission filed instead of filing a second one.
+
+    One transaction block. ``savepoint=False`` is for a caller whose own block ends on any
+    error raised here (the API, whose request then rolls back), never one that catches the
+    error and goes on writing in the same transaction (the intake page shows the errors).
+    """
+    with transaction.atomic(savepoint=savepoint):
+        return _file(
+            user=user,
+            org_unit=org_unit,
+            received_at=received_at,
+            channel=channel,
+            narrative=narrative,
+            reporter=reporter,
+            people=people,
+            allegations=allegations,
+            location=location,
+            worker_safety=worker_safety,
+            linked_to=linked_to,
+            household_id=household_id,
+            draft_key=draft_key,
+        )
+
+
+def _file(
+    *,
+    user: User,
+    org_unit: OrgUnit | None,
+    received_at: datetime,
+    channel: str,
+    narrative: str,
+    reporter: Mapping[str, Any],
+    people: Sequence[PersonEntry],
+    allegations: Sequence[Mapping[str, Any]],
+    location: str,
+    worker_safety: Mapping[str, Any] | None,
+    linked_to: Any,
+    household_id: Any,
+    draft_key: str,
+) -> Report:
     access.require_permission(user, "report.create")
     if draft_key:
         already = Report.objects.filter(created_by=user, filing_key=draft_key).first()
@@ -334,34 +415,41 @@ def report_file(
         created_by=user,
         updated_by=user,
     )
+    # Written once, as filed: the move from draft is checked here and its event written
+    # below, with the report.
+    previous = _step(report, "file")
+    named: list[Person] = []
+    participants: dict[tuple[Any, str], ReportPerson] = {}
+    filing = _Filing(user=user, org_unit=org_unit)
     try:
-        with transaction.atomic():
+        # Only a form filed twice at once is caught below: its savepoint takes back the
+        # people this submission created, with its report.
+        with transaction.atomic(savepoint=bool(draft_key)):
+            # The people created for this report are indexed for matching together, once.
+            with matchindex.batched():
+                for index, entry in enumerate(people):
+                    person = _resolve(filing, entry, index)
+                    # The report is new: its only participants are the ones named here, once.
+                    participants.setdefault(
+                        (person.pk, entry.role),
+                        ReportPerson(report=report, person=person, role=entry.role),
+                    )
+                    named.append(person)
+                    if entry.ref:
+                        resolved[entry.ref] = person
+            if household is None and all(entry.person_id for entry in people):
+                # A person created just now belongs to no household yet, so only a call
+                # naming registry records alone can share one.
+                report.household = _shared_household(user, named)
             report.save(force_insert=True)
     except IntegrityError:
         # The same form, submitted twice at once: the first submission's report stands.
-        already = Report.objects.filter(created_by=user, filing_key=draft_key).first()
-        if draft_key and already is not None:
-            return already
+        if draft_key:
+            already = Report.objects.filter(created_by=user, filing_key=draft_key).first()
+            if already is not None:
+                return already
         raise
-    named: list[Person] = []
-    participants: dict[tuple[Any, str], ReportPerson] = {}
-    # The people created for this report are indexed for matching together, once.
-    with matchindex.batched():
-        for index, entry in enumerate(people):
-            person = _resolve(user, org_unit, entry, index)
-            # The report is new: its only participants are the ones named here, once each.
-            participants.setdefault(
-                (person.pk, entry.role),
-                ReportPerson(report=report, person=person, role=entry.role),
-            )
-            named.append(person)
-            if entry.ref:
-                resolved[entry.ref] = person
     ReportPerson.objects.bulk_create(participants.values())
-    if household is None:
-        report.household = _shared_household(user, named)
-        if report.household is not None:
-            report.save(update_fields=["household"])
     written = Allegation.objects.bulk_create(
         Allegation(
             report=report,
@@ -385,8 +473,7 @@ def report_file(
         created_by=user,
         updated_by=user,
     )
-    event = _move(report=report, move="file", user=user)
-    report.save(update_fields=["status"])
+    event = _event(report=report, move="file", previous=previous, user=user)
     if link is not None:
         _add_to_open_report(report=report, target=link, user=user)
     if draft_key:

@@ -9,7 +9,10 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import Field, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.options import Options
 
 from kinfolk.core import access, audit, crypto
 from kinfolk.core.errors import AccessDenied
@@ -96,6 +99,17 @@ def _base(user: User, action: str) -> QuerySet[Person]:
     return access.visible(user, action, Person.objects.all())
 
 
+def _scope(user: User, action: str) -> Q:
+    return access.scope_filter(user, action, Person)
+
+
+def search_scope(user: User) -> Q:
+    """The user's ``person.search`` scope, as ``person_search`` applies it: for a unit of work
+    that searches several times and changes none of the user's assignments, supervision,
+    break-glass or grants meanwhile (a filing naming three new people) to read it once."""
+    return _scope(user, "person.search")
+
+
 # Below this probability an index candidate is not shown (unless an identifier matched).
 MIN_PROBABILITY = 0.05
 # How many index candidates are fetched before the access filter narrows them.
@@ -120,16 +134,12 @@ def _sex_filter(query: SearchQuery) -> dict[str, Any]:
     return {"sex__in": [query.sex, "9"]} if query.sex in {"1", "2"} else {}
 
 
-def _candidates_query(user: User, query: SearchQuery, ids: Any) -> QuerySet[Person]:
-    qs = _base(user, "person.search").filter(pk__in=ids, **_sex_filter(query))
-    qs = qs.filter(merged_into__isnull=True)
-    return qs.select_related("org_unit").prefetch_related(
-        "names",
-        Prefetch("identifiers", queryset=Identifier.objects.all()),
-        "addresses",
-        "phones",
-        "merged_from",
-    )
+def _candidates(user: User, query: SearchQuery, ids: Any, scope: Q) -> list[Person]:
+    """The candidates' records, with what their pair score reads of them (their names,
+    identifiers, addresses, phones and merged records) loaded only where they have some."""
+    qs = Person.objects.filter(scope, pk__in=ids, merged_into__isnull=True, **_sex_filter(query))
+    qs = matchindex.with_part_flags(qs.select_related("org_unit"))
+    return matchindex.prefetch_parts(list(qs))
 
 
 def query_record(query: SearchQuery) -> PersonRecord:
@@ -150,8 +160,11 @@ def query_record(query: SearchQuery) -> PersonRecord:
     )
 
 
-def _index_search(user: User, query: SearchQuery, index: SearchIndex) -> list[SearchResult]:
-    """Ranked by the matching index's probability; the access filter runs in the query."""
+def _index_search(
+    user: User, query: SearchQuery, index: SearchIndex, scope: Q
+) -> list[SearchResult]:
+    """Ranked by the matching index's probability; the access filter ``scope`` runs in the
+    query."""
     record = query_record(query)
     # A score is explained only for the people shown, not for every candidate weighed.
     best: dict[str, tuple[float, Score | list[str], bool]] = {}
@@ -165,7 +178,9 @@ def _index_search(user: User, query: SearchQuery, index: SearchIndex) -> list[Se
     # The database keys still nominate candidates (a surname alone, say, is too little for
     # the index's blocking keys); the index then scores them like the others. Only their
     # ids and key scores are needed here: the records themselves are read once, below.
-    plain = {str(pk): score for pk, score in _db_scores(user, query, matched_ids).items()}
+    plain = {
+        str(pk): score for pk, score in _db_scores(user, query, matched_ids, scope=scope).items()
+    }
     for person_id in (matched | set(plain)) - set(best):
         score = index.score(record, person_id)
         if score is not None:
@@ -182,7 +197,7 @@ def _index_search(user: User, query: SearchQuery, index: SearchIndex) -> list[Se
     results: list[SearchResult] = []
     if not wanted:
         return results
-    for person in _candidates_query(user, query, wanted):
+    for person in _candidates(user, query, wanted, scope):
         probability, evidence, is_alias = best[str(person.pk)]
         reasons = explain_score(evidence) if isinstance(evidence, Score) else evidence
         if is_alias:
@@ -194,70 +209,103 @@ def _index_search(user: User, query: SearchQuery, index: SearchIndex) -> list[Se
     return results
 
 
-def _key_blocks(query: SearchQuery, q_first: str, q_last: str) -> QuerySet[Any] | None:
+def _key_blocks(query: SearchQuery, q_first: str, q_last: str) -> RawSQL | None:
     """The ids of the people whose keys block with the query, as one UNION of index scans.
 
     As OR-ed conditions on one scan of the person table, the alias-name subquery keeps the
     database from combining indexes: every duplicate check would read the whole registry.
     Each branch here reads one index (the surname prefix, its phonetic key, an alias's, the
     date of birth); only a query with no surname falls back on first names, unindexed.
+
+    Written as SQL, with the lookups the ORM itself would write (``startswith``, ``=``): for
+    every new person a filing names, compiling five querysets cost the server more than the
+    database took to run them.
     """
-    people, aliases = Person.objects.order_by(), PersonName.objects.order_by()
-    branches: list[QuerySet[Any]] = []
+    person, alias = Person._meta, PersonName._meta
+    branches: list[str] = []
+    params: list[Any] = []
     if q_last:
-        prefix, key = q_last[:3], search.phonetic(q_last)
+        prefix, key = _prefix(q_last[:3]), search.phonetic(q_last)
         branches += [
-            people.filter(search_last__startswith=prefix).values("pk"),
-            people.filter(search_last_key=key).values("pk"),
-            aliases.filter(search_last__startswith=prefix).values("person_id"),
-            aliases.filter(search_last_key=key).values("person_id"),
+            _select(person, "id", _starts(person, "search_last")),
+            _select(person, "id", f"{_column(person, 'search_last_key')} = %s"),
+            _select(alias, "person", _starts(alias, "search_last")),
+            _select(alias, "person", f"{_column(alias, 'search_last_key')} = %s"),
         ]
+        params += [prefix, key, prefix, key]
     elif q_first:
-        branches.append(
-            people.filter(
-                Q(search_first__startswith=q_first[:3])
-                | Q(search_first_key=search.phonetic(q_first))
-            ).values("pk")
-        )
+        either = f"{_starts(person, 'search_first')} OR {_column(person, 'search_first_key')} = %s"
+        branches.append(_select(person, "id", either))
+        params += [_prefix(q_first[:3]), search.phonetic(q_first)]
     if query.date_of_birth:
-        branches.append(people.filter(date_of_birth=query.date_of_birth).values("pk"))
+        branches.append(_select(person, "id", f"{_column(person, 'date_of_birth')} = %s"))
+        dob = person.get_field("date_of_birth")
+        params.append(dob.get_db_prep_value(query.date_of_birth, connection))
     if not branches:
         return None
-    return branches[0].union(*branches[1:]) if len(branches) > 1 else branches[0]
+    return RawSQL(" UNION ".join(branches), params)  # noqa: S611 - every value a parameter
 
 
-def _db_scores(user: User, query: SearchQuery, matched_ids: set[Any]) -> dict[Any, search.Score]:
+def _select(meta: Options[Any], column: str, where: str) -> str:
+    """``SELECT <column> FROM <table> WHERE <where>``: names from the model, values left as
+    parameters (``%s``) in ``where``."""
+    table = connection.ops.quote_name(meta.db_table)
+    return f"SELECT {_column(meta, column)} FROM {table} WHERE {where}"  # noqa: S608
+
+
+def _column(meta: Options[Any], name: str) -> str:
+    field = meta.get_field(name)
+    assert isinstance(field, Field) and field.column  # noqa: S101 - a concrete column
+    return connection.ops.quote_name(field.column)
+
+
+def _starts(meta: Options[Any], name: str) -> str:
+    """``<column> startswith %s`` as the ORM writes it for this database (the cast and the
+    LIKE that PostgreSQL's pattern index answers, SQLite's escape character)."""
+    internal_type = meta.get_field(name).get_internal_type()
+    column = connection.ops.lookup_cast("startswith", internal_type) % _column(meta, name)
+    like: str = connection.operators["startswith"]  # type: ignore[attr-defined]
+    return f"{column} {like % '%s'}"
+
+
+def _prefix(value: str) -> str:
+    return f"{connection.ops.prep_for_like_query(value)}%"
+
+
+def _db_scores(
+    user: User, query: SearchQuery, matched_ids: set[Any], *, scope: Q | None = None
+) -> dict[Any, search.Score]:
     """The plain database-key search's hits: person id -> key score (0.6 and up, or an
     identifier match). Reads only the columns the score needs; the caller loads the records
-    it shows."""
+    it shows. ``scope`` is the user's ``person.search`` scope filter, when the caller has it."""
     first, last = query.split_name()
     q_first, q_last = search.normalise(first), search.normalise(last)
     blocks = _key_blocks(query, q_first, q_last)
     if blocks is None and not matched_ids:
         return {}
-    base = _base(user, "person.search").filter(merged_into__isnull=True, **_sex_filter(query))
+    if scope is None:
+        scope = _scope(user, "person.search")
+    base = Person.objects.filter(scope, merged_into__isnull=True, **_sex_filter(query))
     # No join here can repeat a person (the access filter follows a foreign key, the keys
     # sit in a subquery), so no DISTINCT either.
-    candidates: list[tuple[Any, str, str, date | None]] = []
+    # Whether each has other names: only theirs are read, below.
+    base = base.annotate(aliased=matchindex.parts_present(["names"]))
+    columns = ("pk", "search_first", "search_last", "date_of_birth", "aliased")
+    candidates: list[tuple[Any, str, str, date | None, int]] = []
     if blocks is not None:
-        candidates = list(
-            base.filter(pk__in=blocks).values_list(
-                "pk", "search_first", "search_last", "date_of_birth"
-            )[:MAX_CANDIDATES]
-        )
+        candidates = list(base.filter(pk__in=blocks).values_list(*columns)[:MAX_CANDIDATES])
     missing = set(matched_ids) - {c[0] for c in candidates}
     if missing:
-        candidates += base.filter(pk__in=list(missing)).values_list(
-            "pk", "search_first", "search_last", "date_of_birth"
-        )
+        candidates += base.filter(pk__in=list(missing)).values_list(*columns)
     aliases: dict[Any, list[tuple[str, str, str]]] = {}
-    if candidates:
+    aliased = [c[0] for c in candidates if c[4]]
+    if aliased:
         for person_id, kind, alias_first, alias_last in PersonName.objects.filter(
-            person_id__in=[c[0] for c in candidates]
+            person_id__in=aliased
         ).values_list("person_id", "kind", "search_first", "search_last"):
             aliases.setdefault(person_id, []).append((kind, alias_first, alias_last))
     hits: dict[Any, search.Score] = {}
-    for pk, cand_first, cand_last, cand_dob in candidates:
+    for pk, cand_first, cand_last, cand_dob, _ in candidates:
         best = search.score(
             query_first=q_first,
             query_last=q_last,
@@ -285,24 +333,27 @@ def _db_scores(user: User, query: SearchQuery, matched_ids: set[Any]) -> dict[An
     return hits
 
 
-def _db_search(user: User, query: SearchQuery) -> list[SearchResult]:
+def _db_search(user: User, query: SearchQuery, scope: Q) -> list[SearchResult]:
     """The plain database-key search, used while the matching index is missing or empty."""
-    hits = _db_scores(user, query, _identifier_matches(query))
+    hits = _db_scores(user, query, _identifier_matches(query), scope=scope)
     if not hits:
         return []
     return [
         SearchResult(person, hits[person.pk].value, hits[person.pk].reasons)
-        for person in _candidates_query(user, query, list(hits))
+        for person in _candidates(user, query, list(hits), scope)
     ]
 
 
-def person_search(*, user: User, query: SearchQuery, limit: int = 25) -> list[SearchResult]:
+def person_search(
+    *, user: User, query: SearchQuery, limit: int = 25, scope: Q | None = None
+) -> list[SearchResult]:
     """Typo-tolerant search: the matching index ranks, the access policy filters in the query.
 
     ``score`` is the index's match probability and ``reasons`` its explanation. While the
     index is missing or empty (a database loaded without ``rebuild_match_index``) the
     plain database-key search answers instead. One ``search`` audit row records who
-    searched and which records were shown.
+    searched and which records were shown. ``scope``: the user's ``search_scope``, when the
+    caller has read it already.
     """
     access.require_permission(user, "person.search")
     if query.empty:
@@ -312,10 +363,14 @@ def person_search(*, user: User, query: SearchQuery, limit: int = 25) -> list[Se
     except IndexFormatError:
         # Built by another version of the matcher: answer from the database until rebuilt.
         index = None
+    # One reading of the user's scope for the search's queries (it changes with their
+    # assignments and grants, which a search does not touch).
+    if scope is None:
+        scope = search_scope(user)
     if index is not None and len(index) > 0:
-        results = _index_search(user, query, index)
+        results = _index_search(user, query, index, scope)
     else:
-        results = _db_search(user, query)
+        results = _db_search(user, query, scope)
     results.sort(
         key=lambda r: (-r.score, r.person.last_name, r.person.first_name, str(r.person.pk))
     )
@@ -346,6 +401,7 @@ def person_possible_duplicates(
     phones: Sequence[Mapping[str, Any]] = (),
     ssn: str = "",
     limit: int = 10,
+    scope: Q | None = None,
 ) -> list[SearchResult]:
     """People already in the registry (that the user may see) whom a new record may be.
 
@@ -354,6 +410,7 @@ def person_possible_duplicates(
     — the same scoring as de-duplication — so ``score`` is the probability that the two
     records are one person and ``reasons`` its weighted explanation. Returns those at or
     above the policy's ``matching.possible_duplicate`` threshold, likeliest first.
+    ``scope`` as for ``person_search``.
     """
     address = addresses[0] if addresses else {}
     query = SearchQuery(
@@ -369,7 +426,7 @@ def person_possible_duplicates(
     )
     # Sex is evidence in the pair score, not a filter: it is misrecorded too often to let
     # it hide a child's record.
-    found = person_search(user=user, query=replace(query, sex=""), limit=25)
+    found = person_search(user=user, query=replace(query, sex=""), limit=25, scope=scope)
     if not found:
         return []
     record = replace(query_record(query), middle_name=str(values.get("middle_name") or ""))

@@ -104,7 +104,6 @@ def _unit_for_create(user: User, org_unit: OrgUnit) -> OrgUnit:
     return org_unit
 
 
-@transaction.atomic
 def person_create(
     *,
     user: User,
@@ -114,6 +113,34 @@ def person_create(
     identifiers: Sequence[Mapping[str, Any]] = (),
     addresses: Sequence[Mapping[str, Any]] = (),
     phones: Sequence[Mapping[str, Any]] = (),
+    savepoint: bool = True,
+) -> Person:
+    """Add a person (the caller has searched for them first).
+
+    One transaction block. ``savepoint=False`` is for a caller inside its own block that any
+    error raised here ends (filing a report), never one that catches it and carries on.
+    """
+    with transaction.atomic(savepoint=savepoint):
+        return _person_create(
+            user=user,
+            org_unit=org_unit,
+            values=values,
+            names=names,
+            identifiers=identifiers,
+            addresses=addresses,
+            phones=phones,
+        )
+
+
+def _person_create(
+    *,
+    user: User,
+    org_unit: OrgUnit,
+    values: Mapping[str, Any],
+    names: Sequence[Mapping[str, Any]],
+    identifiers: Sequence[Mapping[str, Any]],
+    addresses: Sequence[Mapping[str, Any]],
+    phones: Sequence[Mapping[str, Any]],
 ) -> Person:
     access.require_permission(user, "person.create")
     _unit_for_create(user, org_unit)
@@ -464,7 +491,6 @@ def duplicate_pair_record(
     )
 
 
-@transaction.atomic
 def duplicate_confirm_different(
     *,
     user: User,
@@ -473,12 +499,33 @@ def duplicate_confirm_different(
     reason: str = "",
     probability: float = 0.0,
     reasons: Sequence[str] = (),
+    savepoint: bool = True,
 ) -> PossibleDuplicate:
     """A worker confirms two records are different people; the pair leaves the queue for good.
 
     Called when a worker creates a person despite a likely match, and from the steward's
-    queue. Both records must be visible to the user.
+    queue. Both records must be visible to the user. ``savepoint`` as for ``person_create``.
     """
+    with transaction.atomic(savepoint=savepoint):
+        return _confirm_different(
+            user=user,
+            person_id=person_id,
+            other_id=other_id,
+            reason=reason,
+            probability=probability,
+            reasons=reasons,
+        )
+
+
+def _confirm_different(
+    *,
+    user: User,
+    person_id: Any,
+    other_id: Any,
+    reason: str,
+    probability: float,
+    reasons: Sequence[str],
+) -> PossibleDuplicate:
     access.require_permission(user, "person.create")
     person = access.access_record_by_id(user, Person, person_id, "person.view", audit_view=False)
     other = access.access_record_by_id(user, Person, other_id, "person.view", audit_view=False)

@@ -22,10 +22,12 @@ from kinfolk.people import matchindex
 from kinfolk.people.models import Person, PossibleDuplicate
 from tests.intake.conftest import report_body
 
-# Measured at 62 and 107 on SQLite (a three-person filing took about 144 before the work on
-# filing cost); the rest is headroom for an honest new check, not for a query per person.
-FRESH_FAMILY_QUERIES = 66
-KNOWN_FAMILY_QUERIES = 112
+# Measured at 28 and 51 on SQLite and PostgreSQL (51 and 93 before the search read a
+# person's parts only where they have some and the filing dropped its inner savepoints; a
+# three-person filing took about 144 before the work on filing cost); the rest is headroom
+# for an honest new check, not for a query per person.
+FRESH_FAMILY_QUERIES = 31
+KNOWN_FAMILY_QUERIES = 56
 
 
 def _new_family(**names: str) -> list[dict[str, Any]]:
