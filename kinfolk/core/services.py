@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from kinfolk.core import access, audit
@@ -84,6 +84,18 @@ def apply_changes(
 
 
 @transaction.atomic
+def planner_statistics_refresh() -> None:
+    """After a bulk load, give PostgreSQL's planner statistics for the new rows.
+
+    Until autovacuum gets to them (it may be late, or off as on the CI machines), a freshly
+    loaded table looks empty to the planner, and a duplicate check can pick a plan that reads
+    the whole person table. SQLite plans without them.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 def roles_sync_from_policy() -> int:
     """Make the Role table match the policy file (roles are data, edited in the policy)."""
     policy = get_policy()

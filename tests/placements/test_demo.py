@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from kinfolk.core.models import User
 from kinfolk.placements.models import Episode
@@ -21,3 +23,13 @@ def test_the_demo_has_a_child_in_care_whose_placement_the_hotline_sees(db, clien
     )
     assert "In care: Foster family home (relative)" in panel
     assert "Open case" in panel
+
+
+@pytest.mark.postgres
+def test_the_demo_leaves_the_planner_statistics_of_what_it_loaded(db):
+    """Autovacuum may be off or late: a freshly loaded person table must not look empty."""
+    call_command("load_demo", people=40)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'people_person'")
+        (estimated,) = cursor.fetchone()
+    assert estimated >= 40

@@ -5,6 +5,7 @@ from django.core.management import get_commands
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from kinfolk.core.services import planner_statistics_refresh
 from kinfolk.federal.tables import TableError
 from kinfolk.intake.load import AlreadyLoaded, load_simulation
 from kinfolk.placements.load import LoadError, load_placements
@@ -43,6 +44,7 @@ class Command(BaseCommand):
             f"({care.case_members} members), {care.episodes} episodes, "
             f"{care.placements} placements in {care.seconds} s"
         )
+        planner_statistics_refresh()
         if "rebuild_match_index" in get_commands():
             from django.core.management import call_command
 

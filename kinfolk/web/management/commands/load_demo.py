@@ -515,6 +515,7 @@ class Command(BaseCommand):
                     f"{in_care} children removed."
                 )
             )
+        core.planner_statistics_refresh()
         call_command("rebuild_match_index", stdout=self.stdout)
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
         for username, _, role, unit, _ in USERS:
