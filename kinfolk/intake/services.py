@@ -296,210 +296,179 @@ def report_file(
     error and goes on writing in the same transaction (the intake page shows the errors).
     """
     with transaction.atomic(savepoint=savepoint):
-        return _file(
-            user=user,
-            org_unit=org_unit,
-            received_at=received_at,
-            channel=channel,
-            narrative=narrative,
-            reporter=reporter,
-            people=people,
-            allegations=allegations,
-            location=location,
-            worker_safety=worker_safety,
-            linked_to=linked_to,
-            household_id=household_id,
-            draft_key=draft_key,
-        )
-
-
-def _file(
-    *,
-    user: User,
-    org_unit: OrgUnit | None,
-    received_at: datetime,
-    channel: str,
-    narrative: str,
-    reporter: Mapping[str, Any],
-    people: Sequence[PersonEntry],
-    allegations: Sequence[Mapping[str, Any]],
-    location: str,
-    worker_safety: Mapping[str, Any] | None,
-    linked_to: Any,
-    household_id: Any,
-    draft_key: str,
-) -> Report:
-    access.require_permission(user, "report.create")
-    if draft_key:
-        already = Report.objects.filter(created_by=user, filing_key=draft_key).first()
-        if already is not None:
-            return already
-    policy = intake_policy()
-    errors: dict[str, list[str]] = {}
-    if channel not in policy.codes["channels"]:
-        errors["channel"] = ["Unknown channel."]
-    if str(reporter.get("source", "")) not in policy.codes["reporter_sources"]:
-        errors["reporter.source"] = ["Unknown report source code."]
-    if not any(p.role == ReportPerson.Role.ALLEGED_VICTIM for p in people):
-        errors["people"] = ["A report names at least one child (an alleged victim)."]
-    if not allegations:
-        errors["allegations"] = ["Record at least one allegation."]
-    refs = {p.ref for p in people if p.ref}
-    victims = {p.ref for p in people if p.ref and p.role == ReportPerson.Role.ALLEGED_VICTIM}
-    for i, a in enumerate(allegations):
-        if a.get("child") not in victims:
-            errors[f"allegations[{i}].child"] = ["Must point at an alleged victim in this report."]
-        if a.get("perpetrator") and a["perpetrator"] not in refs:
-            errors[f"allegations[{i}].perpetrator"] = ["Must point at a person in this report."]
-        if str(a.get("maltreatment_type", "")) not in policy.codes["maltreatment_types"]:
-            errors[f"allegations[{i}].maltreatment_type"] = ["Unknown maltreatment type."]
-        if (
-            a.get("perpetrator_relationship", "other")
-            not in policy.codes["perpetrator_relationships"]
-        ):
-            errors[f"allegations[{i}].perpetrator_relationship"] = ["Unknown relationship."]
-    if len(refs) != len([p for p in people if p.ref]):
-        errors["people"] = ["Each person's ref must be unique."]
-    if org_unit is None:
-        # By the family's county: the office their registry records are kept in.
-        org_unit = responsible_office(user=user, people=people, household_id=household_id)
-        if org_unit is None:
-            errors["org_unit"] = [
-                "Choose the responsible office: nobody named is known to the registry yet."
-            ]
-    if errors:
-        raise ValidationFailed("The report could not be filed.", fields=errors)
-    assert org_unit is not None  # noqa: S101 - an error above otherwise
-    _check_when(received_at, allegations)
-    if not any(org_unit.path.startswith(p) for p in access.scope_paths(user, "report.create")):
-        raise Forbidden("You cannot file reports for that office.")
-    link = None
-    if linked_to:
-        try:
-            link = access.access_record_by_id(
-                user, Report, linked_to, "report.view", audit_view=False
-            )
-        except AccessDenied:
-            raise ValidationFailed(
-                "Unknown report.", fields={"linked_to": ["No such report."]}
-            ) from None
-        if link.status not in TAKES_ADDITIONAL:
-            raise ValidationFailed(
-                "Only a screened-in report that is still open takes additional reports.",
-                fields={"linked_to": ["That report is not an open response."]},
-            )
-    household = None
-    if household_id:
-        try:
-            household = access.access_record_by_id(
-                user, Household, household_id, "person.view", audit_view=False
-            )
-        except AccessDenied:
-            raise ValidationFailed(
-                "Unknown household.", fields={"household": ["No such household."]}
-            ) from None
-
-    resolved: dict[str, Person] = {}
-    report = Report(
-        org_unit=org_unit,
-        number=_report_number(received_at),
-        status="draft",
-        received_at=received_at,
-        channel=channel,
-        narrative=narrative,
-        location=location,
-        worker_safety=dict(worker_safety or {}),
-        linked_to=link,
-        household=household,
-        filing_key=draft_key,
-        created_by=user,
-        updated_by=user,
-    )
-    # Written once, as filed: the move from draft is checked here and its event written
-    # below, with the report.
-    previous = _step(report, "file")
-    named: list[Person] = []
-    participants: dict[tuple[Any, str], ReportPerson] = {}
-    filing = _Filing(user=user, org_unit=org_unit)
-    try:
-        # Only a form filed twice at once is caught below: its savepoint takes back the
-        # people this submission created, with its report.
-        with transaction.atomic(savepoint=bool(draft_key)):
-            # The people created for this report are indexed for matching together, once.
-            with matchindex.batched():
-                for index, entry in enumerate(people):
-                    person = _resolve(filing, entry, index)
-                    # The report is new: its only participants are the ones named here, once.
-                    participants.setdefault(
-                        (person.pk, entry.role),
-                        ReportPerson(report=report, person=person, role=entry.role),
-                    )
-                    named.append(person)
-                    if entry.ref:
-                        resolved[entry.ref] = person
-            if household is None and all(entry.person_id for entry in people):
-                # A person created just now belongs to no household yet, so only a call
-                # naming registry records alone can share one.
-                report.household = _shared_household(user, named)
-            report.save(force_insert=True)
-    except IntegrityError:
-        # The same form, submitted twice at once: the first submission's report stands.
+        access.require_permission(user, "report.create")
         if draft_key:
             already = Report.objects.filter(created_by=user, filing_key=draft_key).first()
             if already is not None:
                 return already
-        raise
-    ReportPerson.objects.bulk_create(participants.values())
-    written = Allegation.objects.bulk_create(
-        Allegation(
-            report=report,
-            child=resolved[a["child"]],
-            perpetrator=resolved.get(a.get("perpetrator") or ""),
-            perpetrator_relationship=a.get("perpetrator_relationship", "other"),
-            maltreatment_type=str(a["maltreatment_type"]),
-            incident_date=a.get("incident_date"),
-            incident_date_approximate=bool(a.get("incident_date_approximate")),
+        policy = intake_policy()
+        errors: dict[str, list[str]] = {}
+        if channel not in policy.codes["channels"]:
+            errors["channel"] = ["Unknown channel."]
+        if str(reporter.get("source", "")) not in policy.codes["reporter_sources"]:
+            errors["reporter.source"] = ["Unknown report source code."]
+        if not any(p.role == ReportPerson.Role.ALLEGED_VICTIM for p in people):
+            errors["people"] = ["A report names at least one child (an alleged victim)."]
+        if not allegations:
+            errors["allegations"] = ["Record at least one allegation."]
+        refs = {p.ref for p in people if p.ref}
+        victims = {p.ref for p in people if p.ref and p.role == ReportPerson.Role.ALLEGED_VICTIM}
+        for i, a in enumerate(allegations):
+            if a.get("child") not in victims:
+                errors[f"allegations[{i}].child"] = [
+                    "Must point at an alleged victim in this report."
+                ]
+            if a.get("perpetrator") and a["perpetrator"] not in refs:
+                errors[f"allegations[{i}].perpetrator"] = ["Must point at a person in this report."]
+            if str(a.get("maltreatment_type", "")) not in policy.codes["maltreatment_types"]:
+                errors[f"allegations[{i}].maltreatment_type"] = ["Unknown maltreatment type."]
+            if (
+                a.get("perpetrator_relationship", "other")
+                not in policy.codes["perpetrator_relationships"]
+            ):
+                errors[f"allegations[{i}].perpetrator_relationship"] = ["Unknown relationship."]
+        if len(refs) != len([p for p in people if p.ref]):
+            errors["people"] = ["Each person's ref must be unique."]
+        if org_unit is None:
+            # By the family's county: the office their registry records are kept in.
+            org_unit = responsible_office(user=user, people=people, household_id=household_id)
+            if org_unit is None:
+                errors["org_unit"] = [
+                    "Choose the responsible office: nobody named is known to the registry yet."
+                ]
+        if errors:
+            raise ValidationFailed("The report could not be filed.", fields=errors)
+        assert org_unit is not None  # noqa: S101 - an error above otherwise
+        _check_when(received_at, allegations)
+        if not any(org_unit.path.startswith(p) for p in access.scope_paths(user, "report.create")):
+            raise Forbidden("You cannot file reports for that office.")
+        link = None
+        if linked_to:
+            try:
+                link = access.access_record_by_id(
+                    user, Report, linked_to, "report.view", audit_view=False
+                )
+            except AccessDenied:
+                raise ValidationFailed(
+                    "Unknown report.", fields={"linked_to": ["No such report."]}
+                ) from None
+            if link.status not in TAKES_ADDITIONAL:
+                raise ValidationFailed(
+                    "Only a screened-in report that is still open takes additional reports.",
+                    fields={"linked_to": ["That report is not an open response."]},
+                )
+        household = None
+        if household_id:
+            try:
+                household = access.access_record_by_id(
+                    user, Household, household_id, "person.view", audit_view=False
+                )
+            except AccessDenied:
+                raise ValidationFailed(
+                    "Unknown household.", fields={"household": ["No such household."]}
+                ) from None
+
+        resolved: dict[str, Person] = {}
+        report = Report(
+            org_unit=org_unit,
+            number=_report_number(received_at),
+            status="draft",
+            received_at=received_at,
+            channel=channel,
+            narrative=narrative,
+            location=location,
+            worker_safety=dict(worker_safety or {}),
+            linked_to=link,
+            household=household,
+            filing_key=draft_key,
+            created_by=user,
+            updated_by=user,
         )
-        for a in allegations
-    )
-    Reporter.objects.create(
-        report=report,
-        source=str(reporter["source"]),
-        anonymous=bool(reporter.get("anonymous")),
-        name="" if reporter.get("anonymous") else reporter.get("name", ""),
-        phone="" if reporter.get("anonymous") else reporter.get("phone", ""),
-        email="" if reporter.get("anonymous") else reporter.get("email", ""),
-        organisation=reporter.get("organisation", ""),
-        created_by=user,
-        updated_by=user,
-    )
-    event = _event(report=report, move="file", previous=previous, user=user)
-    if link is not None:
-        _add_to_open_report(report=report, target=link, user=user)
-    if draft_key:
-        ReportDraft.objects.filter(user=user, key=draft_key).delete()
-    # Reporter identity and narrative never go into the audit row: IDs and counts only.
-    audit.record(
-        user=user,
-        action="create",
-        record_type="report",
-        record_id=report.pk,
-        detail={
-            "number": report.number,
-            "children": len(victims),
-            "people": len(people),
-            "allegations": len(allegations),
-            "linked_to": str(link.pk) if link else None,
-        },
-    )
-    if link is None:
-        # Everything the new report shows is in hand: attached, the caller need not read it
-        # back. (One added to an open report has moved on since: that is read back.)
-        _attach(report, "participants", list(participants.values()))
-        _attach(report, "allegations", written)
-        _attach(report, "contacts", [])
-        _attach(report, "events", [event])
-    return report
+        # Written once, as filed: the move from draft is checked here and its event written
+        # below, with the report.
+        previous = _step(report, "file")
+        named: list[Person] = []
+        participants: dict[tuple[Any, str], ReportPerson] = {}
+        filing = _Filing(user=user, org_unit=org_unit)
+        try:
+            # Only a form filed twice at once is caught below: its savepoint takes back the
+            # people this submission created, with its report.
+            with transaction.atomic(savepoint=bool(draft_key)):
+                # The people created for this report are indexed for matching together, once.
+                with matchindex.batched():
+                    for index, entry in enumerate(people):
+                        person = _resolve(filing, entry, index)
+                        # The report is new: its only participants are the ones named here, once.
+                        participants.setdefault(
+                            (person.pk, entry.role),
+                            ReportPerson(report=report, person=person, role=entry.role),
+                        )
+                        named.append(person)
+                        if entry.ref:
+                            resolved[entry.ref] = person
+                if household is None and all(entry.person_id for entry in people):
+                    # A person created just now belongs to no household yet, so only a call
+                    # naming registry records alone can share one.
+                    report.household = _shared_household(user, named)
+                report.save(force_insert=True)
+        except IntegrityError:
+            # The same form, submitted twice at once: the first submission's report stands.
+            if draft_key:
+                already = Report.objects.filter(created_by=user, filing_key=draft_key).first()
+                if already is not None:
+                    return already
+            raise
+        ReportPerson.objects.bulk_create(participants.values())
+        written = Allegation.objects.bulk_create(
+            Allegation(
+                report=report,
+                child=resolved[a["child"]],
+                perpetrator=resolved.get(a.get("perpetrator") or ""),
+                perpetrator_relationship=a.get("perpetrator_relationship", "other"),
+                maltreatment_type=str(a["maltreatment_type"]),
+                incident_date=a.get("incident_date"),
+                incident_date_approximate=bool(a.get("incident_date_approximate")),
+            )
+            for a in allegations
+        )
+        Reporter.objects.create(
+            report=report,
+            source=str(reporter["source"]),
+            anonymous=bool(reporter.get("anonymous")),
+            name="" if reporter.get("anonymous") else reporter.get("name", ""),
+            phone="" if reporter.get("anonymous") else reporter.get("phone", ""),
+            email="" if reporter.get("anonymous") else reporter.get("email", ""),
+            organisation=reporter.get("organisation", ""),
+            created_by=user,
+            updated_by=user,
+        )
+        event = _event(report=report, move="file", previous=previous, user=user)
+        if link is not None:
+            _add_to_open_report(report=report, target=link, user=user)
+        if draft_key:
+            ReportDraft.objects.filter(user=user, key=draft_key).delete()
+        # Reporter identity and narrative never go into the audit row: IDs and counts only.
+        audit.record(
+            user=user,
+            action="create",
+            record_type="report",
+            record_id=report.pk,
+            detail={
+                "number": report.number,
+                "children": len(victims),
+                "people": len(people),
+                "allegations": len(allegations),
+                "linked_to": str(link.pk) if link else None,
+            },
+        )
+        if link is None:
+            # Everything the new report shows is in hand: attached, the caller need not read it
+            # back. (One added to an open report has moved on since: that is read back.)
+            _attach(report, "participants", list(participants.values()))
+            _attach(report, "allegations", written)
+            _attach(report, "contacts", [])
+            _attach(report, "events", [event])
+        return report
 
 
 def _attach(report: Report, name: str, rows: list[Any]) -> None:

@@ -121,58 +121,37 @@ def person_create(
     error raised here ends (filing a report), never one that catches it and carries on.
     """
     with transaction.atomic(savepoint=savepoint):
-        return _person_create(
+        access.require_permission(user, "person.create")
+        _unit_for_create(user, org_unit)
+        _check_new_values(values)
+        person = Person(org_unit=org_unit, created_by=user, updated_by=user, **values)
+        _refresh_keys(person)
+        person._change_reason = "create"  # type: ignore[attr-defined]
+        person.save(force_insert=True)
+        for name in names:
+            _name_add(person=person, user=user, data=name)
+        for ident in identifiers:
+            _identifier_set(person=person, user=user, kind=ident["kind"], value=ident["value"])
+        for addr in addresses:
+            Address.objects.create(person=person, created_by=user, updated_by=user, **addr)
+        for phone in phones:
+            Phone.objects.create(person=person, created_by=user, updated_by=user, **phone)
+        audit.record(
             user=user,
-            org_unit=org_unit,
-            values=values,
-            names=names,
-            identifiers=identifiers,
-            addresses=addresses,
-            phones=phones,
+            action="create",
+            record_type="person",
+            record_id=person.pk,
+            fields=[k for k in values if values[k] not in ("", None, False)],
+            detail={
+                "org_unit": org_unit.code,
+                "names": len(names),
+                "identifiers": len(identifiers),
+                "addresses": len(addresses),
+                "phones": len(phones),
+            },
         )
-
-
-def _person_create(
-    *,
-    user: User,
-    org_unit: OrgUnit,
-    values: Mapping[str, Any],
-    names: Sequence[Mapping[str, Any]],
-    identifiers: Sequence[Mapping[str, Any]],
-    addresses: Sequence[Mapping[str, Any]],
-    phones: Sequence[Mapping[str, Any]],
-) -> Person:
-    access.require_permission(user, "person.create")
-    _unit_for_create(user, org_unit)
-    _check_new_values(values)
-    person = Person(org_unit=org_unit, created_by=user, updated_by=user, **values)
-    _refresh_keys(person)
-    person._change_reason = "create"  # type: ignore[attr-defined]
-    person.save(force_insert=True)
-    for name in names:
-        _name_add(person=person, user=user, data=name)
-    for ident in identifiers:
-        _identifier_set(person=person, user=user, kind=ident["kind"], value=ident["value"])
-    for addr in addresses:
-        Address.objects.create(person=person, created_by=user, updated_by=user, **addr)
-    for phone in phones:
-        Phone.objects.create(person=person, created_by=user, updated_by=user, **phone)
-    audit.record(
-        user=user,
-        action="create",
-        record_type="person",
-        record_id=person.pk,
-        fields=[k for k in values if values[k] not in ("", None, False)],
-        detail={
-            "org_unit": org_unit.code,
-            "names": len(names),
-            "identifiers": len(identifiers),
-            "addresses": len(addresses),
-            "phones": len(phones),
-        },
-    )
-    reindex_on_commit(person.pk)
-    return person
+        reindex_on_commit(person.pk)
+        return person
 
 
 def _name_add(*, person: Person, user: User, data: Mapping[str, Any]) -> PersonName:
@@ -507,57 +486,40 @@ def duplicate_confirm_different(
     queue. Both records must be visible to the user. ``savepoint`` as for ``person_create``.
     """
     with transaction.atomic(savepoint=savepoint):
-        return _confirm_different(
-            user=user,
-            person_id=person_id,
-            other_id=other_id,
-            reason=reason,
+        access.require_permission(user, "person.create")
+        person = access.access_record_by_id(
+            user, Person, person_id, "person.view", audit_view=False
+        )
+        other = access.access_record_by_id(user, Person, other_id, "person.view", audit_view=False)
+        if person.pk == other.pk:
+            raise ValidationFailed(
+                "A record cannot differ from itself.", fields={"other": ["Choose another person."]}
+            )
+        pair = duplicate_pair_record(
+            a=person,
+            b=other,
             probability=probability,
             reasons=reasons,
+            source="confirmation",
+            user=user,
         )
-
-
-def _confirm_different(
-    *,
-    user: User,
-    person_id: Any,
-    other_id: Any,
-    reason: str,
-    probability: float,
-    reasons: Sequence[str],
-) -> PossibleDuplicate:
-    access.require_permission(user, "person.create")
-    person = access.access_record_by_id(user, Person, person_id, "person.view", audit_view=False)
-    other = access.access_record_by_id(user, Person, other_id, "person.view", audit_view=False)
-    if person.pk == other.pk:
-        raise ValidationFailed(
-            "A record cannot differ from itself.", fields={"other": ["Choose another person."]}
+        assert pair is not None  # noqa: S101 - the two differ
+        pair.status = PossibleDuplicate.Status.CONFIRMED_DIFFERENT
+        pair.decided_at = timezone.now()
+        pair.updated_by = user
+        pair.version += 1
+        pair._change_reason = reason[:100] or "confirmed different"  # type: ignore[attr-defined]
+        pair.save(update_fields=["status", "decided_at", "updated_by", "version"])
+        audit.record(
+            user=user,
+            action="update",
+            record_type="person",
+            record_id=person.pk,
+            fields=["possible_duplicates"],
+            detail={"confirmed_different_from": str(other.pk), "pair": str(pair.pk)},
+            reason=reason,
         )
-    pair = duplicate_pair_record(
-        a=person,
-        b=other,
-        probability=probability,
-        reasons=reasons,
-        source="confirmation",
-        user=user,
-    )
-    assert pair is not None  # noqa: S101 - the two differ
-    pair.status = PossibleDuplicate.Status.CONFIRMED_DIFFERENT
-    pair.decided_at = timezone.now()
-    pair.updated_by = user
-    pair.version += 1
-    pair._change_reason = reason[:100] or "confirmed different"  # type: ignore[attr-defined]
-    pair.save(update_fields=["status", "decided_at", "updated_by", "version"])
-    audit.record(
-        user=user,
-        action="update",
-        record_type="person",
-        record_id=person.pk,
-        fields=["possible_duplicates"],
-        detail={"confirmed_different_from": str(other.pk), "pair": str(pair.pk)},
-        reason=reason,
-    )
-    return pair
+        return pair
 
 
 def _candidate_message(result: selectors.SearchResult) -> str:
