@@ -25,6 +25,7 @@ from kinfolk.core.errors import (
     ValidationFailed,
 )
 from kinfolk.core.models import Assignment, OrgUnit, User
+from kinfolk.core.prefetch import set_prefetched
 from kinfolk.intake.models import (
     TAKES_ADDITIONAL,
     TRANSITIONS,
@@ -464,20 +465,11 @@ def report_file(
         if link is None:
             # Everything the new report shows is in hand: attached, the caller need not read it
             # back. (One added to an open report has moved on since: that is read back.)
-            _attach(report, "participants", list(participants.values()))
-            _attach(report, "allegations", written)
-            _attach(report, "contacts", [])
-            _attach(report, "events", [event])
+            set_prefetched(report, "participants", list(participants.values()))
+            set_prefetched(report, "allegations", written)
+            set_prefetched(report, "contacts", [])
+            set_prefetched(report, "events", [event])
         return report
-
-
-def _attach(report: Report, name: str, rows: list[Any]) -> None:
-    """Set what ``report.<name>.all()`` returns, as ``prefetch_related`` would have."""
-    queryset = getattr(report, name).all()
-    queryset._result_cache = rows
-    queryset._prefetch_done = True
-    report._prefetched_objects_cache = getattr(report, "_prefetched_objects_cache", {})  # type: ignore[attr-defined]
-    report._prefetched_objects_cache[name] = queryset  # type: ignore[attr-defined]
 
 
 def _add_to_open_report(*, report: Report, target: Report, user: User) -> None:

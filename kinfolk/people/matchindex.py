@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet, prefetch_related_objects
 from django.db.models.expressions import RawSQL
 
+from kinfolk.core.prefetch import set_prefetched
 from kinfolk.matching import PersonRecord, SearchIndex
 from kinfolk.people.models import Address, Identifier, Person, PersonName, Phone
 
@@ -180,19 +181,8 @@ def prefetch_parts(people: list[Person]) -> list[Person]:
             prefetch_related_objects(holders, part)
         for person in people:
             if not getattr(person, _PARTS_FLAGS) & (1 << bit):
-                _none_of(person, part)
+                set_prefetched(person, part, [])
     return people
-
-
-def _none_of(person: Person, part: str) -> None:
-    """Set ``person.<part>.all()`` to the empty list it is known to be, as a prefetch would."""
-    rows = getattr(person, part).all()
-    rows._result_cache = []
-    rows._prefetch_done = True
-    cache = getattr(person, "_prefetched_objects_cache", None)
-    if cache is None:
-        cache = person._prefetched_objects_cache = {}  # type: ignore[attr-defined]
-    cache[part] = rows
 
 
 def _people(ids: Iterable[Any] | None = None) -> Iterator[Person]:
