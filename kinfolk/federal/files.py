@@ -24,8 +24,7 @@ fails is never returned. ``export → import → export`` gives identical bytes.
 
 The legacy AFCARS foster-care detail file (one fixed-width record per child per semi-annual
 report period) is read by :func:`import_afcars_legacy_fixed` through :data:`LEGACY_FIXED_LAYOUT`;
-FILES.md says where the layout comes from and which positions are not verified against a
-published record layout.
+FILES.md says where the layout comes from and what in it is still unverified.
 
 What each file cannot carry is listed in ``LOSSES`` below (and FILES.md beside this module), and
 ``kinfolk federal import`` prints it.
@@ -142,8 +141,9 @@ LOSSES = {
         "agency (element 3, FIPS code) is kept as the county.",
         "All other elements (reviews, disabilities, removal reasons, goals, caretakers, "
         "funding) are checked for length but not kept.",
-        "Byte positions are Kinfolk's derivation, not verified against a published record "
-        "layout (see FILES.md); check them against the state's own layout first.",
+        "Byte positions match a state's published parser, not the federal bulletin's own "
+        "table, and dates are read as YYYYMMDD without a source for that order (see "
+        "FILES.md); check them against the state's own layout first.",
     ),
 }
 
@@ -669,9 +669,11 @@ def _legacy_tables(records: list[_Record]) -> dict[str, pa.Table]:
 #
 # One record per child per semi-annual report period, elements 1-66 of the 1993 rule in element
 # order, every element numeric, blank-filled when missing. (element, name, length); start
-# positions follow by summing. See FILES.md for the source of each fact and for which are not
-# verified: the record length (197) and the element order are from published sources; the
-# individual lengths are Kinfolk's derivation and UNVERIFIED.
+# positions follow by summing. See FILES.md for the source of each fact: the record length (197)
+# and the element order are from federal sources; every length below was derived here and then
+# matched, field for field, against a state data unit's published parser for its own submission
+# files (hahmed1523/afcarsparser, afcarsparser.py, ``fcwidths``). The order of year, month and
+# day inside a date is still unverified.
 _LAYOUT_LENGTHS: tuple[tuple[str, str, int], ...] = (
     ("1", "STATE", 2),
     ("2", "RPTPDEND", 6),  # YYYYMM
@@ -766,15 +768,19 @@ class Field:
     verified: bool = False  # position checked against a published record layout
 
 
-def _layout(lengths: tuple[tuple[str, str, int], ...]) -> tuple[Field, ...]:
+def _layout(
+    lengths: tuple[tuple[str, str, int], ...], verified: frozenset[str]
+) -> tuple[Field, ...]:
     fields, start = [], 1
     for element, name, length in lengths:
-        fields.append(Field(element, name, start, length))
+        fields.append(Field(element, name, start, length, verified=element in verified))
         start += length
     return tuple(fields)
 
 
-LEGACY_FIXED_LAYOUT = _layout(_LAYOUT_LENGTHS)
+# The elements whose start and length the published parser above confirms: all 81 of them.
+_VERIFIED_ELEMENTS = frozenset(element for element, _, _ in _LAYOUT_LENGTHS)
+LEGACY_FIXED_LAYOUT = _layout(_LAYOUT_LENGTHS, _VERIFIED_ELEMENTS)
 # Technical Bulletin #2 ("AFCARS File Format", revised for century dates and for the 1999 race
 # categories): "Foster Care Detailed File | 197 characters per record | One Record per Child".
 LEGACY_FIXED_RECORD_LENGTH = 197

@@ -195,6 +195,77 @@ def test_the_layout_is_gapless_and_as_long_as_the_bulletin_says() -> None:
     assert (numbers["NUMPLEP"], numbers["CURPLSET"], numbers["DODTRNDT"]) == ("24", "41", "57")
 
 
+# A state data unit's published parser for its own submission files (GitHub
+# hahmed1523/afcarsparser, afcarsparser.py at 2865dd3, ``fcwidths``), written out here: the
+# width of each of the 81 fields, elements 1-66 with race 8a-8f, 52a-52f and 54a-54f.
+PUBLISHED_WIDTHS = (
+    [2, 6, 5, 12, 8, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 2, 8, 8, 8, 8, 2]
+    + [1] * 20
+    + [4, 4, 8, 8, 1, 4, 4]
+    + [1] * 14
+    + [8, 8, 1, 1, 1, 1, 1, 1, 1, 1, 5]
+)
+
+
+def test_every_position_is_the_published_parsers() -> None:
+    assert len(PUBLISHED_WIDTHS) == len(LEGACY_FIXED_LAYOUT) == 81
+    assert [f.length for f in LEGACY_FIXED_LAYOUT] == PUBLISHED_WIDTHS
+    assert all(f.verified for f in LEGACY_FIXED_LAYOUT)
+    # Columns (first, last) that follow from the parser's widths, for elements the import reads.
+    columns = {f.name: (f.start, f.start + f.length - 1) for f in LEGACY_FIXED_LAYOUT}
+    assert columns["STATE"] == (1, 2)
+    assert columns["RPTPDEND"] == (3, 8)
+    assert columns["FIPSCODE"] == (9, 13)
+    assert columns["RECNUMBR"] == (14, 25)
+    assert columns["DOB"] == (34, 41)
+    assert columns["SEX"] == (42, 42)
+    assert columns["AMIAKN"] == (43, 43)
+    assert columns["HISORGIN"] == (49, 49)
+    assert columns["LATREMDT"] == (76, 83)
+    assert columns["CURSETDT"] == (92, 99)
+    assert columns["CURPLSET"] == (118, 118)
+    assert columns["RF1AMAKN"] == (155, 155)
+    assert columns["HOFCCTK2"] == (168, 168)
+    assert columns["DODFCDT"] == (169, 176)
+    assert columns["DISREASN"] == (185, 185)
+    assert columns["FCMNTPAY"] == (193, 197)
+
+
+def test_a_record_built_by_column_is_read_at_those_columns() -> None:
+    # Built from column numbers alone, not from the layout, so a shifted field shows here.
+    line = [" "] * 197
+
+    def put(first: int, value: str) -> None:
+        line[first - 1 : first - 1 + len(value)] = value
+
+    put(1, "12")  # 1 STATE
+    put(3, "202003")  # 2 RPTPDEND
+    put(9, "12073")  # 3 FIPSCODE
+    put(14, "000000000017")  # 4 RECNUMBR
+    put(34, "20120304")  # 6 DOB
+    put(42, "2")  # 7 SEX
+    put(47, "1")  # 8e WHITE
+    put(49, "2")  # 9 HISORGIN
+    put(76, "20200110")  # 21 LATREMDT
+    put(92, "20200115")  # 23 CURSETDT
+    put(118, "3")  # 41 CURPLSET
+    put(169, "20200220")  # 56 DODFCDT
+    put(185, "1")  # 58 DISREASN
+    put(193, "00450")  # 66 FCMNTPAY
+    tables = import_afcars_legacy_fixed(("".join(line) + "\n").encode("ascii"))
+    [child] = tables["children"].to_pylist()
+    assert (child["child_id"], child["date_of_birth"], child["race_white"]) == (
+        "000000000017",
+        dt.date(2012, 3, 4),
+        1,
+    )
+    [episode] = tables["episodes"].to_pylist()
+    assert (episode["county"], episode["removal_date"]) == ("12073", dt.date(2020, 1, 10))
+    assert (episode["discharge_date"], episode["discharge_reason"]) == (dt.date(2020, 2, 20), 1)
+    [placement] = tables["placements"].to_pylist()
+    assert (placement["start_date"], placement["setting"]) == (dt.date(2020, 1, 15), 3)
+
+
 def test_semi_annual_fixed_records_rebuild_what_they_can() -> None:
     # ava on three report dates: a non-relative home on 2020-03, a relative home from
     # 2020-05-01 on 2020-09, discharged (reunified) on 2020-12-01 by 2021-03. A group-home stay
@@ -283,7 +354,7 @@ def test_the_command_reads_the_fixed_layout_and_says_what_is_lost(
     target = tmp_path / "tables"
     assert _import("afcars", source, target, "--layout", "legacy-fixed", "--format", "csv") == 0
     assert read_tables(target)["placements"].num_rows == 1
-    assert "not verified against a published record layout" in capsys.readouterr().err
+    assert "match a state's published parser" in capsys.readouterr().err
 
 
 def test_a_bad_fixed_file_writes_nothing(
