@@ -577,9 +577,13 @@ def _reentry(base: Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
 
 
 def _placement_stability(base: Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
-    eps = ep.filter(ep.r >= ps, ep.r <= pe, ~ep.short, ep.r < ep.b18)
-    eps = eps.mutate(days=_days_in_period(eps.r, eps.end, ps, pe))
     p = _placements_of_entries(base, ps, pe)
+    eps = ep.filter(ep.r >= ps, ep.r <= pe, ~ep.short, ep.r < ep.b18)
+    # "Days in care where placement information cannot be determined" are excluded: an episode
+    # with no placement row at all (runaway, THV and temporary rows are placement information
+    # too) adds neither days nor moves.
+    eps = eps.semi_join(p, [eps.child_id == p.child_id, eps.r == p.r])
+    eps = eps.mutate(days=_days_in_period(eps.r, eps.end, ps, pe))
     # Runaway, trial home visit and temporary stays are not placement settings: moving onto or
     # off them is not a move, so they are dropped before consecutive settings are compared.
     settings = p.filter(

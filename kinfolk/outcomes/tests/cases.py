@@ -86,9 +86,18 @@ DAYS_IN_CARE = Case(
         # i: a 1-day stay across the period start: short, excluded
         "i,2021-09-30,2021-10-01,1,Leon\n"
     ),
+    # One placement each for the entries in P (a, d, e, f, h): no moves, and their days are
+    # days with placement information.
+    placements=(
+        "a,2021-11-01,2021-11-01,2021-12-01,3,0,A\n"
+        "d,2022-09-01,2022-09-01,,3,0,D\n"
+        "e,2022-01-10,2022-01-10,2022-01-17,3,0,E\n"
+        "f,2022-02-01,2022-02-01,2022-02-09,3,0,F\n"
+        "h,2022-09-30,2022-09-30,,3,0,H\n"
+    ),
     # 30 + 365 + 10 + 29 + 8 + 165 + 0 = 607 days; no reports, so no victimizations.
     # Placement stability: entries in P not short and under 18 at entry: a (30), d (29),
-    # f (8), h (0) = 67 days; they have no placement rows, so no moves.
+    # f (8), h (0) = 67 days; one placement each, so no moves.
     expected={"maltreatment_in_care": (0, 607), "placement_stability": (0, 67)},
 )
 
@@ -487,6 +496,7 @@ LEAP_YEAR = Case(
         # l2: 2024-02-20 to 2024-03-01 crosses the leap day: 10 days
         "l2,2024-02-20,2024-03-01,1,Leon\n"
     ),
+    placements="l2,2024-02-20,2024-02-20,2024-03-01,3,0,A\n",
     expected={"maltreatment_in_care": (0, 376), "placement_stability": (0, 10)},
 )
 
@@ -550,6 +560,30 @@ PERIOD_FROM_LEAP_DAY = Case(
     expected={"maltreatment_in_care": (0, 366)},
 )
 
+PLACEMENT_UNKNOWN = Case(
+    name="placement_unknown",
+    period_start=FFY2022,
+    children="w1,2015-01-01,1,1,0,2\nw2,2015-01-01,2,1,0,2\nw3,2015-01-01,1,1,0,2\n",
+    episodes=(
+        # w1: 2022-01-01, still in care: 272 days, with a move on 2022-03-01
+        "w1,2022-01-01,,,Leon\n"
+        # w2: 2022-02-01 to 2022-04-01 (59 days) with no placement row: placement information
+        # cannot be determined, so placement stability counts neither its days nor any move
+        "w2,2022-02-01,2022-04-01,1,Leon\n"
+        # w3: 2022-05-01, still in care: 152 days; its only row is a runaway (not a setting,
+        # but placement information): its days count, with no move
+        "w3,2022-05-01,,,Leon\n"
+    ),
+    placements=(
+        "w1,2022-01-01,2022-01-01,2022-02-28,3,0,A\n"
+        "w1,2022-01-01,2022-03-01,,3,0,B\n"
+        "w3,2022-05-01,2022-05-01,,7,0,\n"
+    ),
+    # Placement stability: 1 move over 272 + 152 = 424 days. Maltreatment in care is not
+    # affected: 272 + 59 + 152 = 483 days.
+    expected={"placement_stability": (1, 424), "maltreatment_in_care": (0, 483)},
+)
+
 ALL_CASES = (
     DAYS_IN_CARE,
     MALTREATMENT_IN_CARE,
@@ -563,4 +597,5 @@ ALL_CASES = (
     TRIAL_HOME_VISIT_EDGES,
     SAME_VICTIMIZATION_RUNS,
     PERIOD_FROM_LEAP_DAY,
+    PLACEMENT_UNKNOWN,
 )
