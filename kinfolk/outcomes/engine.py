@@ -317,32 +317,44 @@ def _units(
     )
 
 
-def _victim_reports(base: Base, ps: int, pe: int) -> ir.Table:
-    """Victim report rows dated in [ps, pe + 365].
+def victims_with_child(base: Base) -> ir.Table:
+    """Every victim report row (maltreatment level 1 or 2) with its child's date of birth.
 
-    Maltreatment in care needs those in P; recurrence's initial reports lie in P and the later
-    ones at most 365 days after them, so nothing outside the window can matter. Both indicators
-    share this one filtered scan of the reports.
+    ``known`` says whether the child is in the children table. One named relation (a CTE):
+    maltreatment in care, recurrence and the report data-quality checks all read it, so the
+    reports are read once and joined to the children once (at national scale each join to the
+    children table costs about a second).
 
     The table has a row per maltreatment of a report, and these rows are not made distinct:
     both indicators are indifferent to repeated rows (maltreatment in care counts distinct
     days, recurrence one initial row per child and whether any later row exists), and a
-    DISTINCT over a year's victim rows is one of the larger costs at national scale.
-
-    The rows are a named relation (a CTE), so the reports are read once for all their uses:
-    Ibis would otherwise inline a plain filter into each use, and the file be scanned each time.
+    DISTINCT over the victim rows is one of the larger costs at national scale.
     """
-    r = base.reports
-    victim = r.filter(
-        r.level.isin(VICTIM_LEVELS),
-        _on_or_after(r.report_day, ps),
-        _on_or_before(r.report_day, pe + YEAR_WINDOW),
+    r, c = base.reports, base.children
+    victim = r.filter(r.level.isin(VICTIM_LEVELS))
+    joined = victim.left_join(c, victim.child_id == c.child_id).select(
+        victim.child_id,
+        victim.report_id,
+        victim.rd,
+        victim.inc,
+        victim.report_day,
+        *(victim[w] for w in base.where),
+        c.dob,
+        known=c.child_id.notnull(),
+        **_child_labels(c, base),
     )
-    # The name is per period (one query holds one period), spelled without a minus sign.
-    name = f"kinfolk_victims_{'m' if ps < 0 else ''}{abs(ps)}"
-    return victim.select("child_id", "report_id", "rd", "inc", "report_day", *base.where).alias(
-        name
-    )
+    # The name says which columns it holds, as the children's does.
+    return joined.alias("_".join(["kinfolk_victims", *base.breakdowns]))
+
+
+def _victim_reports(base: Base, ps: int, pe: int) -> ir.Table:
+    """Victim report rows dated in [ps, pe + 365], with the child's date of birth.
+
+    Maltreatment in care needs those in P; recurrence's initial reports lie in P and the later
+    ones at most 365 days after them, so nothing outside the window can matter.
+    """
+    v = victims_with_child(base)
+    return v.filter(v.rd >= ps, v.rd <= pe + YEAR_WINDOW)
 
 
 def _maltreatment_in_care(base: Base, victim: ir.Table, ep: ir.Table, ps: int, pe: int) -> ir.Table:
@@ -416,18 +428,10 @@ def _recurrence(base: Base, victim: ir.Table, ps: int, pe: int) -> ir.Table:
             ~(initial.inc.notnull() & later.inc2.notnull() & (initial.inc == later.inc2)),
         ],
     )
-    keys = ["child_id", "rd", "report_day", *base.where]
+    # The child's attributes came with the victim rows (one value per child).
+    labels = [name for name in ("race", "sex") if name in base.breakdowns]
+    keys = ["child_id", "rd", "report_day", *base.where, "dob", *labels]
     flagged = joined.group_by(keys).aggregate(hits=joined.child_id2.count())
-    # The child's attributes are joined once, at the end (the children table is the largest).
-    c = base.children
-    flagged = flagged.left_join(c, flagged.child_id == c.child_id).select(
-        flagged.rd,
-        flagged.report_day,
-        *(flagged[w] for w in base.where),
-        flagged.hits,
-        c.dob,
-        **_child_labels(c, base),
-    )
     # A report dated before the child's birth (a prenatal report) cannot start the cohort.
     flagged = flagged.filter(flagged.dob.isnull() | (flagged.rd >= flagged.dob.epoch_days()))
     return _units(
@@ -444,7 +448,9 @@ def _placements_of_entries(base: Base, ps: int, pe: int) -> ir.Table:
     """Placements of episodes that begin in P (all the entry cohorts need), filtered on the
     removal date so the filter reaches the Parquet scan."""
     p = base.placements
-    return p.filter(_on_or_after(p.removal_day, ps), _on_or_before(p.removal_day, pe))
+    entries = p.filter(_on_or_after(p.removal_day, ps), _on_or_before(p.removal_day, pe))
+    # Named (a CTE), so the trial-home-visit adjustment and placement stability share one scan.
+    return entries.alias(f"kinfolk_entry_placements_{'m' if ps < 0 else ''}{abs(ps)}")
 
 
 def _thv_adjusted_discharge(base: Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
@@ -548,6 +554,8 @@ def _reentry(base: Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
     exits = exits.filter(exits.first_unknown.isnull() | (exits.first_unknown > exits.d)).drop(
         "u_child", "first_unknown"
     )
+    # Named, so the cohort's windows and joins run once for its two uses below.
+    exits = exits.alias(f"kinfolk_exits_{'m' if ps < 0 else ''}{abs(ps)}")
     # A removal before the discharge is not a re-entry (the dictionary drops such records); one
     # on the discharge day is. Several re-entries of a child count once.
     later = ep.select(child_id2=ep.child_id, r2=ep.r)

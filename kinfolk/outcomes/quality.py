@@ -14,7 +14,13 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from kinfolk.outcomes.engine import Base, Tables, base_tables, episodes_with_child
+from kinfolk.outcomes.engine import (
+    Base,
+    Tables,
+    base_tables,
+    episodes_with_child,
+    victims_with_child,
+)
 
 FOSTER_CARE = (
     "maltreatment_in_care",
@@ -83,7 +89,7 @@ CHECKS = (
     ),
     Check(
         "report_child_unknown",
-        "report rows whose child_id is not in the children table",
+        "victim report rows whose child_id is not in the children table",
         0.05,
         REPORTS,
     ),
@@ -130,15 +136,14 @@ def counts_query(tables: Tables, data_through_day: int, *, base: Base | None = N
     e = base.episodes
     discharged = e.filter(e.d.notnull())
     parts.append((discharged, {"missing_discharge_reason": discharged.reason.isnull()}))
-    r, c = base.reports, base.children
-    born = c.select(cid=c.child_id, born=c.dob)
-    rc = r.left_join(born, r.child_id == born.cid)
+    # The victim rows, already joined to their children for the indicators.
+    v = victims_with_child(base)
     parts.append(
         (
-            rc,
+            v,
             {
-                "report_before_birth": rc.level.isin((1, 2)) & (rc.report_day < rc.born),
-                "report_child_unknown": rc.cid.isnull(),
+                "report_before_birth": v.report_day < v.dob,
+                "report_child_unknown": ~v.known,
             },
         )
     )

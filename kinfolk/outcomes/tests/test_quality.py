@@ -28,7 +28,10 @@ BAD = Case(
     placements="k4,2022-02-01,2022-02-01,,3,0,A\n",
     reports=(
         "X1,k1,2022-03-01,,2,1,Leon\n"  # victim report before birth
-        "X2,k9,2022-03-01,,2,5,Leon\n"  # child not in children
+        "X2,k9,2022-03-01,,2,2,Leon\n"  # victim report of a child not in children
+        # Not victim rows (level 5, 7): outside both report checks, whatever is wrong with them.
+        "X3,k9,2022-03-01,,2,5,Leon\n"
+        "X4,k1,2022-03-01,,2,7,Leon\n"
     ),
 )
 
@@ -44,7 +47,7 @@ def test_each_check_measures_its_share(tmp_path: Path, duckdb_con: Any) -> None:
     )
     # 4 episodes: one each of dob after removal, missing dob, discharge before removal;
     # k3 over 21 and over 21 years in care; 2 discharged episodes, one without a reason;
-    # 2 report rows: one victim before birth, one of an unknown child; 3 of 4 episodes lack
+    # 2 victim report rows: one before birth, one of an unknown child; 3 of 4 episodes lack
     # placement rows.
     expected = {
         "dob_after_removal": 0.25,
