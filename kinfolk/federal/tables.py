@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import itertools
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -609,6 +610,8 @@ class _FileTable:
     source: _Source
     scan: str
     select: str
+    # Read by Arrow and registered on the opening connection, so visible on no other cursor.
+    registered: bool = False
 
 
 def _csv_scan(path: Path, name: str) -> str:
@@ -761,6 +764,14 @@ def _file_table(raw: Any, root: Path, name: str) -> _FileTable | None:
     return _FileTable(name, path, source, scan, select)
 
 
+def _file_table_on_cursor(raw: Any, root: Path, name: str) -> _FileTable | None:
+    cursor = raw.cursor()
+    try:
+        return _file_table(cursor, root, name)
+    finally:
+        cursor.close()
+
+
 def _arrow_read(path: Path, name: str) -> pa.Table:
     return _read_parquet(path, name) if path.suffix == ".parquet" else _read_csv(path, name)
 
@@ -785,40 +796,73 @@ def _scalar(raw: Any, query: str) -> Any:
     return raw.execute(query).fetchall()[0][0]
 
 
-def _cross_checks_fail(raw: Any, views: Mapping[str, str]) -> bool:
+def _concurrently(raw: Any, queries: list[str], *, side_by_side: bool) -> list[tuple[Any, ...]]:
+    """The first row of each query; ``side_by_side``, the queries run at once, each on its own
+    cursor of the same database.
+
+    Some checks are single-threaded inside DuckDB (a window over the whole file in file order,
+    reading a file's footer); run one after another, they leave a core idle.
+    """
+    if not side_by_side:
+        return [tuple(raw.execute(query).fetchall()[0]) for query in queries]
+
+    def first_row(query: str) -> tuple[Any, ...]:
+        cursor = raw.cursor()
+        try:
+            return tuple(cursor.execute(query).fetchall()[0])
+        finally:
+            cursor.close()
+
+    with ThreadPoolExecutor(max_workers=len(queries)) as pool:
+        return list(pool.map(first_row, queries))
+
+
+def _cross_checks_fail(
+    raw: Any, views: Mapping[str, str], *, references: bool = True, side_by_side: bool = True
+) -> bool:
     """True when a cross-row check (uniqueness, overlap, references) finds a problem.
+
+    ``references=False`` leaves out the two reference checks (see :class:`DeferredReferences`);
+    ``side_by_side=False`` runs the queries one after another on ``raw`` (for views only that
+    connection sees).
 
     Files written in key order (as Kinfolk's own writers and the simulator write them) are
     checked in one streaming pass each: rows strictly increasing on the key are unique, and a
     child's episodes are then adjacent, so an overlap is a comparison with the previous row.
-    Those passes and the two reference checks are one query, so DuckDB can run them side by
-    side. A table out of key order gets one more query: a hash aggregate for uniqueness, or for
-    episodes one window per child that finds duplicates and overlaps together.
+    Those passes and the two reference checks run side by side. A table out of key order gets
+    one more query: a hash aggregate for uniqueness, or for episodes one window per child that
+    finds duplicates and overlaps together.
     """
-    passes = []
+    queries = []
     for table, keys, _ in _KEY_CHECKS:
         lags = ", ".join(f"lag({k}) OVER () AS prev_{i}" for i, k in enumerate(keys))
         extra = ", discharge_date, lag(discharge_date) OVER () AS prev_end"
         overlap = "count_if(child_id = prev_0 AND (prev_end IS NULL OR removal_date < prev_end))"
         is_episodes = table == "episodes"
         # Keys are required values, so every comparison below is TRUE or FALSE.
-        passes.append(
-            f"(SELECT count_if(NOT {_strictly_after(keys)}) AS {table}_unordered, "  # noqa: S608
-            f"{overlap if is_episodes else '0'} AS {table}_overlaps FROM (SELECT "
+        queries.append(
+            f"SELECT count_if(NOT {_strictly_after(keys)}), "  # noqa: S608
+            f"{overlap if is_episodes else '0'} FROM (SELECT "
             f"{', '.join(keys)}{extra if is_episodes else ''}, {lags} FROM {views[table]}) "
-            "WHERE prev_0 IS NOT NULL)"
+            "WHERE prev_0 IS NOT NULL"
         )
-    passes.append(
-        f"(SELECT count(*) AS episodes_orphans FROM {views['episodes']} e ANTI JOIN "  # noqa: S608
-        f"{views['children']} c ON e.child_id = c.child_id)"
-    )
-    passes.append(
-        f"(SELECT count(*) AS placements_orphans FROM {views['placements']} p ANTI JOIN "  # noqa: S608
-        f"{views['episodes']} e ON p.child_id = e.child_id AND p.removal_date = e.removal_date)"
-    )
-    row = raw.execute(f"SELECT * FROM {', '.join(passes)}").fetchall()[0]  # noqa: S608
-    found = dict(zip([f"{t}_{k}" for t, _, _ in _KEY_CHECKS for k in ("unordered", "overlaps")]
-                     + ["episodes_orphans", "placements_orphans"], row, strict=True))  # fmt: skip
+    if references:
+        queries.append(
+            f"SELECT count(*) FROM {views['episodes']} e ANTI JOIN "  # noqa: S608
+            f"{views['children']} c ON e.child_id = c.child_id"
+        )
+        queries.append(
+            f"SELECT count(*) FROM {views['placements']} p ANTI JOIN "  # noqa: S608
+            f"{views['episodes']} e ON p.child_id = e.child_id AND p.removal_date = e.removal_date"
+        )
+    rows = _concurrently(raw, queries, side_by_side=side_by_side)
+    found: dict[str, int] = {}
+    for (table, _, _), (unordered, overlaps) in zip(_KEY_CHECKS, rows, strict=False):
+        # An aggregate over no rows (an empty or one-row table) counts nothing: NULL.
+        found[f"{table}_unordered"] = int(unordered or 0)
+        found[f"{table}_overlaps"] = int(overlaps or 0)
+    orphans = [int(row[0] or 0) for row in rows[len(_KEY_CHECKS) :]] or [0, 0]
+    found["episodes_orphans"], found["placements_orphans"] = orphans
     if found["episodes_orphans"] or found["placements_orphans"]:
         return True
     # The streaming overlap count compares neighbouring rows, which only means something when
@@ -851,18 +895,58 @@ def _cross_checks_fail(raw: Any, views: Mapping[str, str]) -> bool:
     return False
 
 
-def open_tables(directory: str | Path, con: Any = None) -> dict[str, Any]:
+class DeferredReferences:
+    """The two reference checks of an opened directory, left to the caller's first query.
+
+    Every episode's child must be in ``children`` and every placement's episode in
+    ``episodes``. Each check is a join of two whole tables; a query that makes those joins
+    anyway (the outcomes engine joins the episodes to their children, and the episodes to
+    their placements for a data-quality check) can count the orphans as it goes and hand the
+    counts to :meth:`verify`, instead of the tables being joined twice. ``verify`` raises the
+    error :func:`open_tables` would have raised, naming file, row and column.
+    """
+
+    def __init__(self, raw: Any, files: Mapping[str, _FileTable], root: Path) -> None:
+        self._raw = raw
+        self._files = dict(files)
+        self._root = root
+        self.verified = False
+
+    def verify(self, episode_orphans: int, placement_orphans: int) -> None:
+        """Raise :class:`TableError` when either count is not zero."""
+        if episode_orphans or placement_orphans:
+            _fail_exactly(self._raw, self._files, self._root)
+        self.verified = True
+
+
+class OpenedTables(dict[str, Any]):
+    """The four tables from :func:`open_tables`, with the reference checks still to verify
+    (``deferred_references``) when they were deferred, else None."""
+
+    deferred_references: DeferredReferences | None = None
+
+
+def open_tables(
+    directory: str | Path, con: Any = None, *, defer_references: bool = False
+) -> OpenedTables:
     """Check a table directory inside DuckDB and return the four tables as Ibis expressions.
 
     ``con`` is an Ibis DuckDB backend (a new in-memory one by default). The expressions read the
     files each time they are executed, cast to :data:`ARROW_SCHEMAS`; nothing is loaded into
     Python. Errors are those of :func:`read_tables`.
+
+    With ``defer_references`` every check runs here except the two reference checks, which are
+    left to the caller's first query (see :class:`DeferredReferences`): the tables are not
+    known to be valid until ``tables.deferred_references.verify(...)`` has passed. Uniqueness
+    is always checked here, so no query over the tables can multiply rows before that.
     """
     import ibis
 
     backend = con if con is not None else ibis.duckdb.connect()
-    files = _open_files(directory, backend)
-    out: dict[str, Any] = {}
+    files = _open_files(directory, backend, references=not defer_references)
+    out = OpenedTables()
+    if defer_references:
+        out.deferred_references = DeferredReferences(backend.con, files, Path(directory))
     for name in TABLE_NAMES:
         # A view per table (Ibis then reads its schema from the catalog); the name is unique to
         # this call, so several directories can be open on one connection.
@@ -872,14 +956,19 @@ def open_tables(directory: str | Path, con: Any = None) -> dict[str, Any]:
     return out
 
 
-def _open_files(directory: str | Path, backend: Any) -> dict[str, _FileTable]:
+def _open_files(
+    directory: str | Path, backend: Any, *, references: bool = True
+) -> dict[str, _FileTable]:
     raw = backend.con
     root = Path(directory)
     if not root.is_dir():
         raise TableError(f"{root} is not a directory")
     files: dict[str, _FileTable] = {}
-    for name in TABLE_NAMES:
-        found = _file_table(raw, root, name)
+    # Each file's checks on their own cursor, side by side; the first error in table order is
+    # raised, as it would be one file after another.
+    with ThreadPoolExecutor(max_workers=len(TABLE_NAMES)) as pool:
+        checked = list(pool.map(lambda name: _file_table_on_cursor(raw, root, name), TABLE_NAMES))
+    for name, found in zip(TABLE_NAMES, checked, strict=True):
         if found is None:
             # A column check failed (or the file uses a type the SQL path does not handle):
             # the Arrow reader locates and words the error, or reads the file if it is fine.
@@ -888,15 +977,21 @@ def _open_files(directory: str | Path, backend: Any) -> dict[str, _FileTable]:
         else:
             files[name] = found
     views = {name: f"({files[name].select})" for name in TABLE_NAMES}
-    if _cross_checks_fail(raw, views):
-        # Fetch the canonical tables and let the Arrow checks name file, line/row and column.
-        arrow = {name: raw.sql(files[name].select).to_arrow_table() for name in TABLE_NAMES}
-        _check_tables(
-            {n: t.cast(ARROW_SCHEMAS[n]) for n, t in arrow.items()},
-            {n: files[n].source for n in TABLE_NAMES},
-        )
-        raise TableError("the tables fail a uniqueness, overlap or reference check", file=str(root))
+    side_by_side = not any(f.registered for f in files.values())
+    if _cross_checks_fail(raw, views, references=references, side_by_side=side_by_side):
+        _fail_exactly(raw, files, root)
     return files
+
+
+def _fail_exactly(raw: Any, files: Mapping[str, _FileTable], root: Path) -> None:
+    """A cross-row check failed: fetch the canonical tables and let the Arrow checks name file,
+    line/row and column. Always raises."""
+    arrow = {name: raw.sql(files[name].select).to_arrow_table() for name in TABLE_NAMES}
+    _check_tables(
+        {n: t.cast(ARROW_SCHEMAS[n]) for n, t in arrow.items()},
+        {n: files[n].source for n in TABLE_NAMES},
+    )
+    raise TableError("the tables fail a uniqueness, overlap or reference check", file=str(root))
 
 
 def _table_path(root: Path, name: str) -> Path:
@@ -909,4 +1004,4 @@ def _arrow_file_table(backend: Any, name: str, path: Path, table: pa.Table) -> _
     view = f"kinfolk_arrow_{name}_{id(table)}"
     backend.con.register(view, table)
     source = _Source(file=path.name, csv=path.suffix == ".csv")
-    return _FileTable(name, path, source, view, f"SELECT * FROM {view}")  # noqa: S608
+    return _FileTable(name, path, source, view, f"SELECT * FROM {view}", registered=True)  # noqa: S608

@@ -85,11 +85,14 @@ def handle_compute(args: argparse.Namespace) -> int:
 
     con = connect(args.backend)
     try:
-        # On DuckDB the files are checked and read in place; Spark gets the checked Arrow tables.
-        tables = open_tables(source, con) if args.backend == "duckdb" else read_tables(source)
-    except TableError as exc:
-        raise CommandError(str(exc)) from None
-    try:
+        # On DuckDB the files are checked and read in place (the two reference checks ride
+        # along in the indicators' query, which raises before any figure comes out); Spark gets
+        # the checked Arrow tables.
+        tables = (
+            open_tables(source, con, defer_references=True)
+            if args.backend == "duckdb"
+            else read_tables(source)
+        )
         result = compute(
             tables,
             period_start,
@@ -98,7 +101,7 @@ def handle_compute(args: argparse.Namespace) -> int:
             con=con,
             through=through,
         )
-    except NoDataError as exc:
+    except (TableError, NoDataError) as exc:
         raise CommandError(str(exc)) from None
     text = {"json": render.to_json, "csv": render.to_csv, "html": render.to_html}[args.format](
         result

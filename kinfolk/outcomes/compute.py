@@ -337,7 +337,22 @@ def compute(
         through = data_through(tables, connection)
     period = Period.starting(period_start)
     rows = _result_rows(connection, tables, period, by=by, through=through)
-    dq_rows = [r for r in rows if r["indicator"] == QUALITY_ROWS]
+    references = {
+        str(r["group"]): int(r["numerator"] or 0)
+        for r in rows
+        if r["indicator"] == QUALITY_ROWS and r["group"] in quality.REFERENCE_CHECKS
+    }
+    deferred = getattr(tables, "deferred_references", None)
+    if deferred is not None and not deferred.verified:
+        # Raises the error open_tables would have raised: no figure from invalid tables.
+        deferred.verify(
+            references[quality.EPISODE_CHILD_MISSING], references[quality.PLACEMENT_EPISODE_MISSING]
+        )
+    dq_rows = [
+        r
+        for r in rows
+        if r["indicator"] == QUALITY_ROWS and r["group"] not in quality.REFERENCE_CHECKS
+    ]
     indicators = _shape_period(
         [r for r in rows if r["indicator"] != QUALITY_ROWS], period, by=by, through=through
     )

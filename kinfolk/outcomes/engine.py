@@ -104,25 +104,31 @@ def _label(column: ir.Value) -> ir.StringValue:
     return ibis.cases((text.isnull() | (text == ""), "unknown"), else_=text)
 
 
-def _age_years(dob: ir.DateValue, on: ir.DateValue) -> ir.IntegerValue:
-    """Whole years of age on a date (birthday reached = a year more)."""
-    before_birthday = (on.month() < dob.month()) | (
-        (on.month() == dob.month()) & (on.day() < dob.day())
-    )
-    return (on.year() - dob.year() - before_birthday.cast("int64")).cast("int64")
+def _yyyymmdd(value: ir.DateValue) -> ir.IntegerValue:
+    return value.year() * 10_000 + value.month() * 100 + value.day()
 
 
-def _age_group(dob: ir.DateValue, on: ir.DateValue) -> ir.StringValue:
-    # The CFSR data profiles break results down by age at entry in these bands.
-    age = _age_years(dob, on)
-    return ibis.cases(
-        (dob.isnull(), "unknown"),
-        (age < 1, "<1"),
-        (age <= 5, "1-5"),
-        (age <= 10, "6-10"),
-        (age <= 16, "11-16"),
-        else_="17+",
-    )
+AGE_GROUPS = ("<1", "1-5", "6-10", "11-16", "17+")
+AGE_GROUP_STARTS = (1, 6, 11, 17)  # the first age of each band after the first
+
+
+def _age_band(dob: ir.DateValue, on: ir.DateValue) -> ir.IntegerValue:
+    """The index in :data:`AGE_GROUPS` of the age band on a date (missing with the date of
+    birth): the bands the CFSR data profiles use.
+
+    Whole years of age: YYYYMMDD numbers compare as (year, month, day), so the child is at
+    least ``k`` years old when the difference is at least ``k`` × 10,000 (a birthday reached
+    counts; a 29 February birthday is reached on 1 March in other years). The band is the number
+    of band starts reached. The unit rows carry this number and only the aggregated rows get
+    their label (:func:`_age_group_label`): a label per unit row, as a CASE per band, costs more
+    than any other expression of the query at national scale.
+    """
+    days = _yyyymmdd(on) - _yyyymmdd(dob)
+    return sum((days >= start * 10_000).cast("int64") for start in AGE_GROUP_STARTS)
+
+
+def _age_group_label(band: ir.IntegerValue) -> ir.StringValue:
+    return ibis.cases(*((band == i, label) for i, label in enumerate(AGE_GROUPS)), else_="unknown")
 
 
 RACE_FLAGS = {
@@ -276,6 +282,8 @@ def episodes_with_child(base: Base) -> ir.Table:
         *(e[w] for w in base.where),
         c.dob,
         b18=_b18(c.dob).fill_null(FAR_FUTURE),
+        # False for an episode whose child is not in the children table (a reference check).
+        known=c.child_id.notnull(),
         **_child_labels(c, base),
     )
     d_open = joined.d.fill_null(FAR_FUTURE)
@@ -305,7 +313,7 @@ def _units(
     age_date = age_on if isinstance(age_on, ir.Value) else ibis.literal(age_on, type="date")
     # Every unit table has the same columns (in BREAKDOWNS order), so they union.
     columns = {
-        name: (_age_group(table.dob, age_date) if name == "age_group" else table[name])
+        name: (_age_band(table.dob, age_date) if name == "age_group" else table[name])
         for name in BREAKDOWNS
         if name == "age_group" or name in base.breakdowns
     }
@@ -660,9 +668,15 @@ def aggregate(units: Mapping[str, ir.Table], by: str | None) -> ir.Table:
     for table in units.values():
         combined = table if combined is None else combined.union(table)
     assert combined is not None
-    group = combined[by] if by is not None else ibis.literal("all")
+    band = combined.age_group
+    group = band if by == "age_group" else combined[by] if by is not None else ibis.literal("all")
     # Age group is carried as a stratum too, for the age-standardised approximation.
-    grouped = combined.mutate(group=group, stratum=combined.age_group)
-    return grouped.group_by(["indicator", "group", "stratum"]).aggregate(
+    grouped = combined.mutate(group=group, stratum=band)
+    sums = grouped.group_by(["indicator", "group", "stratum"]).aggregate(
         numerator=grouped.num.sum(), denominator=grouped.den.sum(), units=grouped.count()
+    )
+    # The unit rows carry the age band's number; only the aggregated rows get its label.
+    return sums.mutate(
+        group=_age_group_label(sums.group) if by == "age_group" else sums.group,
+        stratum=_age_group_label(sums.stratum),
     )

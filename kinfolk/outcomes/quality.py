@@ -102,6 +102,15 @@ CHECKS = (
 )
 
 
+# Not data-quality checks: the tables' two reference rules (an episode's child is in children,
+# a placement's episode is in episodes), counted here from joins the checks make anyway, so that
+# tables opened with their reference checks deferred (``open_tables(defer_references=True)``)
+# are verified by the same query. Anything but zero means the tables are invalid.
+EPISODE_CHILD_MISSING = "episode_child_missing"
+PLACEMENT_EPISODE_MISSING = "placement_episode_missing"
+REFERENCE_CHECKS = (EPISODE_CHILD_MISSING, PLACEMENT_EPISODE_MISSING)
+
+
 def _count(flag: ir.BooleanValue) -> ir.IntegerValue:
     # A comparison with a missing value is "not flagged", not "not counted".
     return ibis.cases((flag, 1), else_=0).sum().fill_null(0).cast("int64")
@@ -130,6 +139,7 @@ def counts_query(tables: Tables, data_through_day: int, *, base: Base | None = N
                 "discharge_before_removal": ec.d < ec.r,
                 "age_over_21": last_day > b21,
                 "in_care_over_21_years": (last_day - ec.r) > DAYS_IN_21_YEARS,
+                EPISODE_CHILD_MISSING: ~ec.known,
             },
         ),
     ]
@@ -161,19 +171,34 @@ def counts_query(tables: Tables, data_through_day: int, *, base: Base | None = N
                 records=wide.records,
             )
             out = row if out is None else out.union(row)
-    # An anti-join finds the episodes without placement rows without first making the
-    # placements distinct.
+    # One full outer join of the episodes and the placements finds both the episodes without
+    # placement rows (a check) and the placements without an episode (a reference rule), without
+    # first making the placements distinct: an unmatched row of either side appears once.
     p = base.placements
-    unplaced = e.anti_join(p, [e.child_id == p.child_id, e.removal_date == p.removal_day])
-    row = e.aggregate(records=e.count().cast("int64")).cross_join(
-        unplaced.aggregate(flagged=unplaced.count().cast("int64"))
+    left = e.select(e_child=e.child_id, e_removal=e.removal_date)
+    right = p.select(p_child=p.child_id, p_removal=p.removal_day)
+    both = left.outer_join(
+        right, [left.e_child == right.p_child, left.e_removal == right.p_removal]
+    )
+    wide = both.aggregate(
+        unplaced=_count(both.p_child.isnull()), orphans=_count(both.e_child.isnull())
+    ).cross_join(e.aggregate(episodes=e.count().cast("int64")))
+    # Named, so its two uses below share one join.
+    wide = wide.cross_join(p.aggregate(placements=p.count().cast("int64"))).alias(
+        "_".join(["kinfolk_episode_placement_counts", *base.breakdowns])
     )
     assert out is not None
     return out.union(
-        row.select(
+        wide.select(
             check=ibis.literal("episode_without_placements", type="string"),
-            flagged=row.flagged,
-            records=row.records,
+            flagged=wide.unplaced,
+            records=wide.episodes,
+        )
+    ).union(
+        wide.select(
+            check=ibis.literal(PLACEMENT_EPISODE_MISSING, type="string"),
+            flagged=wide.orphans,
+            records=wide.placements,
         )
     )
 

@@ -110,3 +110,60 @@ def test_duplicate_episode_out_of_key_order_is_found(tmp_path: Path) -> None:
     )
     with pytest.raises(TableError, match="duplicate episode"):
         read_tables(write_dir(tmp_path / "csv", episodes=episodes))
+
+
+@pytest.mark.parametrize(
+    ("table", "extra", "message", "line"),
+    [
+        ("placements", "ava,2019-01-01,2019-01-01,,3,H1\n", "refers to no episode", 4),
+        ("episodes", "cal,2021-02-02,,,Leon\n", "refers to no child", 5),
+    ],
+)
+def test_deferred_reference_checks_raise_in_the_first_query(
+    tmp_path: Path, table: str, extra: str, message: str, line: int
+) -> None:
+    from kinfolk.federal.tests.test_tables import GOOD
+    from kinfolk.outcomes.compute import compute, connect
+
+    directory = write_dir(tmp_path / "bad", **{table: GOOD[table] + extra})
+    with pytest.raises(TableError, match=message) as eager:
+        open_tables(directory, connect("duckdb"))
+    con = connect("duckdb")
+    tables = open_tables(directory, con, defer_references=True)
+    assert tables.deferred_references is not None
+    assert not tables.deferred_references.verified
+    # The outcomes query counts the orphans and raises the error open_tables would have raised,
+    # located the same way, before any figure is returned.
+    with pytest.raises(TableError, match=message) as deferred:
+        compute(tables, dt.date(2020, 10, 1), con=con)
+    assert str(deferred.value) == str(eager.value)
+    assert (deferred.value.file, deferred.value.line) == (f"{table}.csv", line)
+    assert not tables.deferred_references.verified
+
+
+def test_deferred_reference_checks_pass_on_good_tables(tmp_path: Path) -> None:
+    from kinfolk.outcomes.compute import compute, connect
+
+    directory = write_dir(tmp_path / "good")
+    con = connect("duckdb")
+    tables = open_tables(directory, con, defer_references=True)
+    assert tables.deferred_references is not None
+    deferred = compute(tables, dt.date(2020, 1, 1), con=con)
+    assert tables.deferred_references.verified
+    # The same figures as tables checked in full when opened, and the reference counts are not
+    # reported as data-quality checks.
+    eager = compute(open_tables(directory, con), dt.date(2020, 1, 1), con=con)
+    assert deferred == eager
+    assert {c["check"] for c in deferred["data_quality"]}.isdisjoint(
+        {"episode_child_missing", "placement_episode_missing"}
+    )
+
+
+def test_uniqueness_is_checked_when_references_are_deferred(tmp_path: Path) -> None:
+    from kinfolk.federal.tests.test_tables import GOOD
+
+    # A duplicated child would multiply rows in every join: it is refused when the tables are
+    # opened, before any query over them.
+    children = GOOD["children"] + "ava,2012-03-04,2,1,2,Avie\n"
+    with pytest.raises(TableError, match="duplicate child_id"):
+        open_tables(write_dir(tmp_path / "dup", children=children), defer_references=True)

@@ -187,6 +187,9 @@ def test_period_start_must_be_a_date(tmp_path: Path, capsys: pytest.CaptureFixtu
             lambda t: t.replace("p14,2022-01-01,", "p14,2021-12-01,"),
             "overlap",
         ),
+        # The reference checks, which ride along in the indicators' query.
+        ("episodes", lambda t: t + "zz,2022-01-01,,,Leon\n", "refers to no child"),
+        ("placements", lambda t: t + "p1,2001-01-01,2001-01-01,,3,0,X\n", "refers to no episode"),
     ],
 )
 def test_bad_input_is_a_clear_error(
