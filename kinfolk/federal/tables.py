@@ -23,7 +23,7 @@ from __future__ import annotations
 import csv
 import itertools
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -460,7 +460,7 @@ def read_tables(directory: str | Path) -> dict[str, pa.Table]:
     import ibis
 
     backend = ibis.duckdb.connect()
-    files = _open_files(directory, backend)
+    files, _ = _open_files(directory, backend)
     return {
         name: backend.con.sql(files[name].select).to_arrow_table().cast(ARROW_SCHEMAS[name])
         for name in TABLE_NAMES
@@ -895,39 +895,57 @@ def _cross_checks_fail(
     return False
 
 
-class DeferredReferences:
-    """The two reference checks of an opened directory, left to the caller's first query.
+class DeferredChecks:
+    """The cross-row checks of an opened directory that finish with the caller's first query.
 
-    Every episode's child must be in ``children`` and every placement's episode in
-    ``episodes``. Each check is a join of two whole tables; a query that makes those joins
-    anyway (the outcomes engine joins the episodes to their children, and the episodes to
-    their placements for a data-quality check) can count the orphans as it goes and hand the
-    counts to :meth:`verify`, instead of the tables being joined twice. ``verify`` raises the
-    error :func:`open_tables` would have raised, naming file, row and column.
+    - **Uniqueness and overlaps** (the key-order passes) start in the background when the
+      tables are opened, so they run while the caller builds and compiles its query.
+      :meth:`wait` must be called before any query that joins the tables (a duplicated key
+      would multiply rows); it raises what :func:`open_tables` would have raised.
+    - **References**: every episode's child must be in ``children`` and every placement's
+      episode in ``episodes``. Each check is a join of two whole tables; a query that makes
+      those joins anyway (the outcomes engine joins the episodes to their children, and the
+      episodes to their placements for a data-quality check) counts the orphans as it goes and
+      hands the counts to :meth:`verify`, instead of the tables being joined twice.
+
+    Every error names file, row and column, as :func:`open_tables` would.
     """
 
-    def __init__(self, raw: Any, files: Mapping[str, _FileTable], root: Path) -> None:
+    def __init__(
+        self, raw: Any, files: Mapping[str, _FileTable], root: Path, pending: Future[bool] | None
+    ) -> None:
         self._raw = raw
         self._files = dict(files)
         self._root = root
+        self._pending = pending
         self.verified = False
 
+    def wait(self) -> None:
+        """Wait for the uniqueness and overlap checks; raise :class:`TableError` if one failed."""
+        if self._pending is None:
+            return
+        failed = self._pending.result()  # re-raises what the background checks raised
+        self._pending = None
+        if failed:
+            _fail_exactly(self._raw, self._files, self._root)
+
     def verify(self, episode_orphans: int, placement_orphans: int) -> None:
-        """Raise :class:`TableError` when either count is not zero."""
+        """Raise :class:`TableError` when either count is not zero (after :meth:`wait`)."""
+        self.wait()
         if episode_orphans or placement_orphans:
             _fail_exactly(self._raw, self._files, self._root)
         self.verified = True
 
 
 class OpenedTables(dict[str, Any]):
-    """The four tables from :func:`open_tables`, with the reference checks still to verify
-    (``deferred_references``) when they were deferred, else None."""
+    """The four tables from :func:`open_tables`, with the checks still to finish
+    (``deferred_checks``) when they were deferred, else None."""
 
-    deferred_references: DeferredReferences | None = None
+    deferred_checks: DeferredChecks | None = None
 
 
 def open_tables(
-    directory: str | Path, con: Any = None, *, defer_references: bool = False
+    directory: str | Path, con: Any = None, *, defer_checks: bool = False
 ) -> OpenedTables:
     """Check a table directory inside DuckDB and return the four tables as Ibis expressions.
 
@@ -935,18 +953,18 @@ def open_tables(
     files each time they are executed, cast to :data:`ARROW_SCHEMAS`; nothing is loaded into
     Python. Errors are those of :func:`read_tables`.
 
-    With ``defer_references`` every check runs here except the two reference checks, which are
-    left to the caller's first query (see :class:`DeferredReferences`): the tables are not
-    known to be valid until ``tables.deferred_references.verify(...)`` has passed. Uniqueness
-    is always checked here, so no query over the tables can multiply rows before that.
+    With ``defer_checks`` the column checks run here and the cross-row checks finish with the
+    caller's first query (see :class:`DeferredChecks`): the tables are not known to be valid
+    until ``tables.deferred_checks.verify(...)`` has passed, and no query joining them may run
+    before ``tables.deferred_checks.wait()``.
     """
     import ibis
 
     backend = con if con is not None else ibis.duckdb.connect()
-    files = _open_files(directory, backend, references=not defer_references)
+    files, pending = _open_files(directory, backend, defer=defer_checks)
     out = OpenedTables()
-    if defer_references:
-        out.deferred_references = DeferredReferences(backend.con, files, Path(directory))
+    if defer_checks:
+        out.deferred_checks = DeferredChecks(backend.con, files, Path(directory), pending)
     for name in TABLE_NAMES:
         # A view per table (Ibis then reads its schema from the catalog); the name is unique to
         # this call, so several directories can be open on one connection.
@@ -957,8 +975,10 @@ def open_tables(
 
 
 def _open_files(
-    directory: str | Path, backend: Any, *, references: bool = True
-) -> dict[str, _FileTable]:
+    directory: str | Path, backend: Any, *, defer: bool = False
+) -> tuple[dict[str, _FileTable], Future[bool] | None]:
+    """The checked files, and (``defer``) the key-order checks still running in the
+    background, whose result says whether they failed (the reference checks are then left out)."""
     raw = backend.con
     root = Path(directory)
     if not root.is_dir():
@@ -977,10 +997,27 @@ def _open_files(
         else:
             files[name] = found
     views = {name: f"({files[name].select})" for name in TABLE_NAMES}
-    side_by_side = not any(f.registered for f in files.values())
-    if _cross_checks_fail(raw, views, references=references, side_by_side=side_by_side):
+    if any(f.registered for f in files.values()):
+        # A view registered on this connection only: the checks run here, one after another.
+        if _cross_checks_fail(raw, views, references=not defer, side_by_side=False):
+            _fail_exactly(raw, files, root)
+        return files, None
+    if defer:
+        background = ThreadPoolExecutor(max_workers=1)
+        pending = background.submit(_cross_checks_fail_on_cursor, raw, views)
+        background.shutdown(wait=False)
+        return files, pending
+    if _cross_checks_fail(raw, views):
         _fail_exactly(raw, files, root)
-    return files
+    return files, None
+
+
+def _cross_checks_fail_on_cursor(raw: Any, views: Mapping[str, str]) -> bool:
+    cursor = raw.cursor()
+    try:
+        return _cross_checks_fail(cursor, views, references=False)
+    finally:
+        cursor.close()
 
 
 def _fail_exactly(raw: Any, files: Mapping[str, _FileTable], root: Path) -> None:

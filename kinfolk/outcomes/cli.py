@@ -89,7 +89,7 @@ def handle_compute(args: argparse.Namespace) -> int:
         # along in the indicators' query, which raises before any figure comes out); Spark gets
         # the checked Arrow tables.
         tables = (
-            open_tables(source, con, defer_references=True)
+            open_tables(source, con, defer_checks=True)
             if args.backend == "duckdb"
             else read_tables(source)
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -254,12 +254,24 @@ def _sql_cache_key(
 
 
 def _result_rows(
-    connection: Any, tables: Tables, period: Period, *, by: str | None, through: dt.date
+    connection: Any,
+    tables: Tables,
+    period: Period,
+    *,
+    by: str | None,
+    through: dt.date,
+    before_running: Callable[[], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """The rows of :func:`result_query`, compiling it at most once per process and key."""
+    """The rows of :func:`result_query`, compiling it at most once per process and key.
+
+    ``before_running`` is called once the query is built and compiled, just before it runs
+    (the tables' deferred checks are awaited there, so they run while the query is compiled).
+    """
     key = _sql_cache_key(connection, tables, period, by, through)
     if key is None:
         query = result_query(tables, period, by=by, through=through)
+        if before_running is not None:
+            before_running()
         return list(connection.to_pyarrow(query).to_pylist())
     sql = _SQL_CACHE.get(key)
     if sql is None:
@@ -269,6 +281,8 @@ def _result_rows(
             _SQL_CACHE.popitem(last=False)
     else:
         _SQL_CACHE.move_to_end(key)
+    if before_running is not None:
+        before_running()
     return list(connection.con.sql(sql).to_arrow_table().to_pylist())
 
 
@@ -333,16 +347,23 @@ def compute(
         bound = [t for t in tables.values() if not isinstance(t, pa.Table)]
         # Ibis tables over files (open_tables) belong to their backend; Arrow tables go anywhere.
         connection = bound[0]._find_backend() if bound else connect(backend)
+    deferred = getattr(tables, "deferred_checks", None)
     if through is None:
         through = data_through(tables, connection)
     period = Period.starting(period_start)
-    rows = _result_rows(connection, tables, period, by=by, through=through)
+    rows = _result_rows(
+        connection,
+        tables,
+        period,
+        by=by,
+        through=through,
+        before_running=deferred.wait if deferred is not None else None,
+    )
     references = {
         str(r["group"]): int(r["numerator"] or 0)
         for r in rows
         if r["indicator"] == QUALITY_ROWS and r["group"] in quality.REFERENCE_CHECKS
     }
-    deferred = getattr(tables, "deferred_references", None)
     if deferred is not None and not deferred.verified:
         # Raises the error open_tables would have raised: no figure from invalid tables.
         deferred.verify(

@@ -129,16 +129,16 @@ def test_deferred_reference_checks_raise_in_the_first_query(
     with pytest.raises(TableError, match=message) as eager:
         open_tables(directory, connect("duckdb"))
     con = connect("duckdb")
-    tables = open_tables(directory, con, defer_references=True)
-    assert tables.deferred_references is not None
-    assert not tables.deferred_references.verified
+    tables = open_tables(directory, con, defer_checks=True)
+    assert tables.deferred_checks is not None
+    assert not tables.deferred_checks.verified
     # The outcomes query counts the orphans and raises the error open_tables would have raised,
     # located the same way, before any figure is returned.
     with pytest.raises(TableError, match=message) as deferred:
         compute(tables, dt.date(2020, 10, 1), con=con)
     assert str(deferred.value) == str(eager.value)
     assert (deferred.value.file, deferred.value.line) == (f"{table}.csv", line)
-    assert not tables.deferred_references.verified
+    assert not tables.deferred_checks.verified
 
 
 def test_deferred_reference_checks_pass_on_good_tables(tmp_path: Path) -> None:
@@ -146,10 +146,10 @@ def test_deferred_reference_checks_pass_on_good_tables(tmp_path: Path) -> None:
 
     directory = write_dir(tmp_path / "good")
     con = connect("duckdb")
-    tables = open_tables(directory, con, defer_references=True)
-    assert tables.deferred_references is not None
+    tables = open_tables(directory, con, defer_checks=True)
+    assert tables.deferred_checks is not None
     deferred = compute(tables, dt.date(2020, 1, 1), con=con)
-    assert tables.deferred_references.verified
+    assert tables.deferred_checks.verified
     # The same figures as tables checked in full when opened, and the reference counts are not
     # reported as data-quality checks.
     eager = compute(open_tables(directory, con), dt.date(2020, 1, 1), con=con)
@@ -159,11 +159,33 @@ def test_deferred_reference_checks_pass_on_good_tables(tmp_path: Path) -> None:
     )
 
 
-def test_uniqueness_is_checked_when_references_are_deferred(tmp_path: Path) -> None:
+def test_deferred_uniqueness_is_awaited_before_the_query_runs(tmp_path: Path) -> None:
     from kinfolk.federal.tests.test_tables import GOOD
+    from kinfolk.outcomes.compute import compute, connect
 
-    # A duplicated child would multiply rows in every join: it is refused when the tables are
-    # opened, before any query over them.
+    # A duplicated child would multiply rows in every join: the background check is awaited
+    # once the query is compiled and before it runs, and refuses the tables.
     children = GOOD["children"] + "ava,2012-03-04,2,1,2,Avie\n"
+    directory = write_dir(tmp_path / "dup", children=children)
+    con = connect("duckdb")
+    tables = open_tables(directory, con, defer_checks=True)
+    assert tables.deferred_checks is not None
+    with pytest.raises(TableError, match="duplicate child_id") as caught:
+        compute(tables, dt.date(2020, 1, 1), con=con, through=dt.date(2021, 1, 1))
+    assert caught.value.line == 4
     with pytest.raises(TableError, match="duplicate child_id"):
-        open_tables(write_dir(tmp_path / "dup", children=children), defer_references=True)
+        open_tables(directory, connect("duckdb"))
+
+
+def test_deferred_checks_find_an_overlap_in_the_background(tmp_path: Path) -> None:
+    from kinfolk.federal.tests.test_tables import GOOD
+    from kinfolk.outcomes.compute import connect
+
+    episodes = GOOD["episodes"].replace("ava,2020-06-01,,,Leon", "ava,2020-05-31,,,Leon")
+    tables = open_tables(
+        write_dir(tmp_path / "overlap", episodes=episodes), connect("duckdb"), defer_checks=True
+    )
+    assert tables.deferred_checks is not None
+    with pytest.raises(TableError, match="overlap") as caught:
+        tables.deferred_checks.wait()
+    assert (caught.value.line, caught.value.column) == (3, "removal_date")
