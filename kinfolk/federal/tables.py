@@ -764,8 +764,8 @@ def _file_table(raw: Any, root: Path, name: str) -> _FileTable | None:
     return _FileTable(name, path, source, scan, select)
 
 
-def _file_table_on_cursor(raw: Any, root: Path, name: str) -> _FileTable | None:
-    cursor = raw.cursor()
+def _file_table_on_cursor(cursor: Any, root: Path, name: str) -> _FileTable | None:
+    """:func:`_file_table` on a cursor of its own (made by the calling thread), closed after."""
     try:
         return _file_table(cursor, root, name)
     finally:
@@ -806,15 +806,16 @@ def _concurrently(raw: Any, queries: list[str], *, side_by_side: bool) -> list[t
     if not side_by_side:
         return [tuple(raw.execute(query).fetchall()[0]) for query in queries]
 
-    def first_row(query: str) -> tuple[Any, ...]:
-        cursor = raw.cursor()
+    def first_row(cursor: Any, query: str) -> tuple[Any, ...]:
         try:
             return tuple(cursor.execute(query).fetchall()[0])
         finally:
             cursor.close()
 
+    # The cursors are made here, by the thread that owns ``raw``; each worker uses only its own.
+    cursors = [raw.cursor() for _ in queries]
     with ThreadPoolExecutor(max_workers=len(queries)) as pool:
-        return list(pool.map(first_row, queries))
+        return list(pool.map(first_row, cursors, queries))
 
 
 def _cross_checks_fail(
@@ -987,7 +988,10 @@ def _open_files(
     # Each file's checks on their own cursor, side by side; the first error in table order is
     # raised, as it would be one file after another.
     with ThreadPoolExecutor(max_workers=len(TABLE_NAMES)) as pool:
-        checked = list(pool.map(lambda name: _file_table_on_cursor(raw, root, name), TABLE_NAMES))
+        cursors = [raw.cursor() for _ in TABLE_NAMES]
+        checked = list(
+            pool.map(lambda c, name: _file_table_on_cursor(c, root, name), cursors, TABLE_NAMES)
+        )
     for name, found in zip(TABLE_NAMES, checked, strict=True):
         if found is None:
             # A column check failed (or the file uses a type the SQL path does not handle):
@@ -1004,7 +1008,7 @@ def _open_files(
         return files, None
     if defer:
         background = ThreadPoolExecutor(max_workers=1)
-        pending = background.submit(_cross_checks_fail_on_cursor, raw, views)
+        pending = background.submit(_cross_checks_fail_on_cursor, raw.cursor(), views)
         background.shutdown(wait=False)
         return files, pending
     if _cross_checks_fail(raw, views):
@@ -1012,8 +1016,8 @@ def _open_files(
     return files, None
 
 
-def _cross_checks_fail_on_cursor(raw: Any, views: Mapping[str, str]) -> bool:
-    cursor = raw.cursor()
+def _cross_checks_fail_on_cursor(cursor: Any, views: Mapping[str, str]) -> bool:
+    """The key-order passes on a cursor made for them by the opening thread, closed after."""
     try:
         return _cross_checks_fail(cursor, views, references=False)
     finally:
