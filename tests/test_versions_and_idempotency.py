@@ -183,3 +183,74 @@ def test_concurrent_retries_with_one_key_file_once(personas, client_for):
     assert {r.status_code for r in results} == {201}
     assert len({r.json()["id"] for r in results}) == 1
     assert Person.objects.filter(last_name="Quintero").count() == 1
+
+
+def _racing_view(refuse_by: str) -> Any:
+    """An endpoint whose first call is overtaken: while it runs, a second call with the same
+    Idempotency-Key runs to completion and succeeds; the first is then refused (as a filing is
+    refused once the other's new record makes it a possible duplicate)."""
+    from rest_framework.response import Response
+    from rest_framework.test import APIRequestFactory, force_authenticate
+
+    from kinfolk.core.api import ApiView
+    from kinfolk.core.errors import ValidationFailed
+
+    class Racing(ApiView):
+        calls = 0
+
+        def post(self, request: Any) -> Any:
+            type(self).calls += 1
+            if type(self).calls == 1:
+                other = APIRequestFactory().post(
+                    "/race/", {"name": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="race-key-2"
+                )
+                force_authenticate(other, user=request.user)
+                # The twin runs on its own connection and commits while this call is under way.
+                answers = _in_threads(lambda: Racing.as_view()(other))
+                assert answers[0].status_code == 201
+                if refuse_by == "raising":
+                    raise ValidationFailed("A possible duplicate.", code="possible_duplicate")
+                return Response({"code": "possible_duplicate"}, status=400)
+            return Response({"id": 7}, status=201)
+
+    return Racing
+
+
+# Two connections writing at once: SQLite would serialise them (the twin waits for the lock).
+@pytest.mark.postgres
+@pytest.mark.parametrize("refuse_by", ["returning", "raising"])
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_refused_because_its_twin_succeeded_gets_the_twins_answer(personas, refuse_by):
+    from rest_framework.test import APIRequestFactory, force_authenticate
+
+    view = _racing_view(refuse_by)
+    request = APIRequestFactory().post(
+        "/race/", {"name": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="race-key-2"
+    )
+    force_authenticate(request, user=personas["ines"])
+    response = view.as_view()(request)
+    assert view.calls == 2
+    assert response.status_code == 201
+    assert response.data == {"id": 7}
+    assert response["Idempotent-Replayed"] == "true"
+    assert IdempotencyKey.objects.filter(key="race-key-2").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refusal_without_a_twin_is_answered_as_it_is(personas):
+    from rest_framework.response import Response
+    from rest_framework.test import APIRequestFactory, force_authenticate
+
+    from kinfolk.core.api import ApiView
+
+    class Refusing(ApiView):
+        def post(self, request: Any) -> Any:
+            return Response({"code": "possible_duplicate"}, status=400)
+
+    request = APIRequestFactory().post(
+        "/refuse/", {"name": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="refuse-key"
+    )
+    force_authenticate(request, user=personas["ines"])
+    response = Refusing.as_view()(request)
+    assert response.status_code == 400
+    assert not IdempotencyKey.objects.filter(key="refuse-key").exists()

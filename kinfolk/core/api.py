@@ -167,25 +167,37 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
             try:
                 with transaction.atomic(), audit.deferred():
                     response = view_method(self, request, *args, **kwargs)
-                    if not 200 <= response.status_code < 300:
+                    if 200 <= response.status_code < 300:
+                        IdempotencyKey.objects.create(
+                            user=user,
+                            key=key,
+                            method=request.method or "POST",
+                            path=request.path[:500],
+                            fingerprint=fingerprint,
+                            status_code=response.status_code,
+                            response_body=response.data,
+                            response_headers={
+                                k: v for k, v in response.items() if k in {"ETag", "Location"}
+                            },
+                        )
                         return response
-                    IdempotencyKey.objects.create(
-                        user=user,
-                        key=key,
-                        method=request.method or "POST",
-                        path=request.path[:500],
-                        fingerprint=fingerprint,
-                        status_code=response.status_code,
-                        response_body=response.data,
-                        response_headers={
-                            k: v for k, v in response.items() if k in {"ETag", "Location"}
-                        },
-                    )
-                    return response
             except IntegrityError:
                 # A concurrent request with the same key committed first: our work was
                 # rolled back with the savepoint; answer with theirs.
                 stored = IdempotencyKey.objects.get(user=user, key=key)
+            except (ApplicationError, drf_exceptions.APIException):
+                # Refused (raised): see below.
+                stored = IdempotencyKey.objects.filter(user=user, key=key).first()
+                if stored is None:
+                    raise
+            else:
+                # Refused. A concurrent request with the same key may have succeeded while this
+                # one ran, and this one may have been refused because of it (its new record is
+                # now a possible duplicate of the other's): a retry answers with that success,
+                # as it would have had it arrived a moment later.
+                stored = IdempotencyKey.objects.filter(user=user, key=key).first()
+                if stored is None:
+                    return response
         if stored.fingerprint != fingerprint:
             raise IdempotencyMismatch(
                 "This Idempotency-Key was already used with a different request body."
