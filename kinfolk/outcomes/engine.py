@@ -248,7 +248,6 @@ def base_tables(tables: Tables, breakdowns: tuple[str, ...] | None = None) -> Ba
     )
     raw_reports = as_table(tables["reports"])
     reports = raw_reports.select(
-        report_id=raw_reports.report_id,
         child_id=raw_reports.child_id,
         report_day=raw_reports.report_date,
         rd=raw_reports.report_date.epoch_days(),
@@ -342,7 +341,6 @@ def victims_with_child(base: Base) -> ir.Table:
     victim = r.filter(r.level.isin(VICTIM_LEVELS))
     joined = victim.left_join(c, victim.child_id == c.child_id).select(
         victim.child_id,
-        victim.report_id,
         victim.rd,
         victim.inc,
         victim.report_day,
@@ -420,9 +418,25 @@ def _maltreatment_in_care(base: Base, victim: ir.Table, ep: ir.Table, ps: int, p
 
 def _recurrence(base: Base, victim: ir.Table, ps: int, pe: int) -> ir.Table:
     in_p = victim.filter(victim.rd >= ps, victim.rd <= pe)
-    first = ibis.window(group_by=in_p.child_id, order_by=[in_p.rd, in_p.report_id])
-    initial = in_p.mutate(rank=ibis.row_number().over(first)).filter(lambda t: t.rank == 0)
+    # The child's victim rows on its first report day in P are the initial victimization. The
+    # one that gives the initial report's place, for a breakdown, is the first in county /
+    # office / circuit order; report ids are arbitrary labels and decide nothing.
+    first = ibis.window(group_by=in_p.child_id, order_by=[in_p.rd, *(in_p[w] for w in base.where)])
+    marked = in_p.mutate(
+        rank=ibis.row_number().over(first),
+        first_rd=in_p.rd.min().over(ibis.window(group_by=in_p.child_id)),
+    ).alias(f"kinfolk_recurrence_first_{'m' if ps < 0 else ''}{abs(ps)}")
+    initial = marked.filter(marked.rank == 0)
+    # A later report of an incident reported on the initial day (the same incident date as any
+    # of that day's rows) is the same incident, not a recurrence; a missing incident date
+    # matches nothing.
+    incidents = marked.filter(marked.rd == marked.first_rd, marked.inc.notnull()).select(
+        i_child=marked.child_id, i_inc=marked.inc
+    )
     later = victim.select(child_id2=victim.child_id, rd2=victim.rd, inc2=victim.inc)
+    later = later.anti_join(
+        incidents, [later.child_id2 == incidents.i_child, later.inc2 == incidents.i_inc]
+    )
     # One left join and one aggregate, so the initial reports (a window over the victims) are
     # computed once.
     joined = initial.left_join(
@@ -431,9 +445,6 @@ def _recurrence(base: Base, victim: ir.Table, ps: int, pe: int) -> ir.Table:
             initial.child_id == later.child_id2,
             (later.rd2 - initial.rd) > RECURRENCE_MIN_GAP,
             (later.rd2 - initial.rd) <= YEAR_WINDOW,
-            # The same incident reported again is not a recurrence; a missing incident date
-            # matches nothing.
-            ~(initial.inc.notnull() & later.inc2.notnull() & (initial.inc == later.inc2)),
         ],
     )
     # The child's attributes came with the victim rows (one value per child).

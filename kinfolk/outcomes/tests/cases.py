@@ -584,6 +584,31 @@ PLACEMENT_UNKNOWN = Case(
     expected={"placement_stability": (1, 424), "maltreatment_in_care": (0, 483)},
 )
 
+RECURRENCE_SAME_DAY = Case(
+    name="recurrence_same_day",
+    period_start=FFY2022,
+    children="x,2015-01-01,1,1,0,2\ny,2015-01-01,2,1,0,2\nz,2015-01-01,1,1,0,2\n",
+    reports=(
+        # x: two victim reports on 2022-01-10, of incidents on 01-05 and 01-01 (report ids
+        # decide nothing: "A10" sorts before "A9"). The report on 2022-02-01 (22 days later) is
+        # of the 01-05 incident, reported on the initial day: the same incident, no recurrence.
+        "A9,x,2022-01-10,2022-01-05,2,1,Leon\n"
+        "A10,x,2022-01-10,2022-01-01,2,1,Leon\n"
+        "A11,x,2022-02-01,2022-01-05,2,1,Leon\n"
+        # y: initial day 2022-03-01 (incidents 02-27 and unknown); 2022-04-01 is a new incident
+        # (03-30), 31 days later: a recurrence
+        "B1,y,2022-03-01,2022-02-27,2,1,Leon\n"
+        "B2,y,2022-03-01,,2,2,Leon\n"
+        "B3,y,2022-04-01,2022-03-30,2,1,Leon\n"
+        # z: initial 2022-05-01 with no incident date, later 2022-05-20 with none either: a
+        # missing incident date matches nothing, 19 days > 14: a recurrence
+        "C1,z,2022-05-01,,2,1,Leon\n"
+        "C2,z,2022-05-20,,2,1,Leon\n"
+    ),
+    # denominator x, y, z = 3; numerator y, z = 2
+    expected={"recurrence": (2, 3)},
+)
+
 ALL_CASES = (
     DAYS_IN_CARE,
     MALTREATMENT_IN_CARE,
@@ -598,4 +623,5 @@ ALL_CASES = (
     SAME_VICTIMIZATION_RUNS,
     PERIOD_FROM_LEAP_DAY,
     PLACEMENT_UNKNOWN,
+    RECURRENCE_SAME_DAY,
 )
