@@ -198,9 +198,23 @@ def _shape_period(
                         else {}
                     ),
                 }
-                for group, (g_num, g_den) in sorted(groups[name].items())
+                for group, (g_num, g_den) in sorted(groups[name].items(), key=_group_order(by))
             ]
     return indicators
+
+
+def _group_order(by: str | None) -> Callable[[tuple[str, Any]], tuple[int, str]]:
+    """Breakdown groups in order: age groups youngest first, any other groups alphabetically;
+    "unknown" last."""
+    bands = {label: i for i, label in enumerate(engine.AGE_GROUPS)} if by == "age_group" else {}
+
+    def key(item: tuple[str, Any]) -> tuple[int, str]:
+        group = item[0]
+        if group == "unknown":
+            return (len(bands) + 1, group)
+        return (bands.get(group, len(bands)), group)
+
+    return key
 
 
 def result_query(

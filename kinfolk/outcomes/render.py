@@ -179,16 +179,20 @@ def to_html(result: dict[str, Any]) -> str:
             out.append(f'<p class="fail">Data-quality checks failed: {html.escape(failed)}</p>')
         out.append(_bar_chart(entry, TITLES[name]))
         if entry.get("breakdown"):
+            # By age group there is no age-standardised figure (the groups are the ages).
+            standardised = any("age_standardised_approximation" in g for g in entry["breakdown"])
             out.append(
                 "<table><tr><th>group</th><th>numerator</th><th>denominator</th><th>value</th>"
-                "<th>age-standardised (approximation)</th></tr>"
+                + ("<th>age-standardised (approximation)</th>" if standardised else "")
+                + "</tr>"
             )
             for g in entry["breakdown"]:
                 approx = g.get("age_standardised_approximation")
                 out.append(
-                    f"<tr><td>{html.escape(str(g['group']))}</td><td>{g['numerator']}</td>"
-                    f"<td>{g['denominator']}</td><td>{_fmt(g['value'])}</td>"
-                    f"<td>{'' if approx is None else _fmt(approx)}</td></tr>"
+                    f"<tr><td>{html.escape(str(g['group']))}</td><td>{g['numerator']:,}</td>"
+                    f"<td>{g['denominator']:,}</td><td>{_fmt(g['value'])}</td>"
+                    + (f"<td>{'' if approx is None else _fmt(approx)}</td>" if standardised else "")
+                    + "</tr>"
                 )
             out.append("</table>")
         out.append("</section>")

@@ -219,3 +219,32 @@ def test_missing_input_directory(tmp_path: Path, capsys: pytest.CaptureFixture[s
         capsys, "--input", str(tmp_path / "nowhere"), "--period-start", "2021-10-01"
     )
     assert status == 2 and "not a directory" in err
+
+
+def test_age_groups_are_listed_youngest_first_without_a_standardised_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kinfolk.outcomes.engine import AGE_GROUPS
+    from kinfolk.outcomes.tests.cases import ALL_CASES, FFY2022
+    from kinfolk.outcomes.tests.test_spark import merged
+
+    directory = merged([c for c in ALL_CASES if c.period_start == FFY2022]).write(tmp_path / "t")
+    common = ("--input", str(directory), "--period-start", "2021-10-01")
+    status, out, _ = run(capsys, *common, "--by", "age_group")
+    assert status == 0
+    order = [*AGE_GROUPS, "unknown"]
+    for name, entry in json.loads(out)["indicators"].items():
+        groups = [g["group"] for g in entry["breakdown"]]
+        assert groups == sorted(groups, key=order.index), name
+    days = json.loads(out)["indicators"]["maltreatment_in_care"]["breakdown"]
+    # "6-10" sorts after "17+" as text: the order is by age, not alphabetical.
+    assert [g["group"] for g in days].index("6-10") < [g["group"] for g in days].index("17+")
+
+    status, page, _ = run(capsys, *common, "--by", "age_group", "--format", "html")
+    assert status == 0
+    # The groups are the ages: no age-standardised figure, so no empty column for it.
+    assert "age-standardised (approximation)</th>" not in page
+    largest = max(g["denominator"] for g in days)
+    assert largest >= 1000 and f"<td>{largest:,}</td>" in page  # thousands separated
+    status, page, _ = run(capsys, *common, "--by", "county", "--format", "html")
+    assert status == 0 and "age-standardised (approximation)</th>" in page
