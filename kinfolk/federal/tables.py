@@ -21,12 +21,13 @@ checks, because the federal indicators report them rather than refuse the whole 
 from __future__ import annotations
 
 import csv
+import functools
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -505,6 +506,7 @@ def empty_tables() -> dict[str, pa.Table]:
 # the key columns) read into Arrow and checked by the functions above, which locate the first
 # offending line/row and word the error exactly as they always have.
 
+T = TypeVar("T")
 _VIEW_NUMBERS = itertools.count(1)
 _INTEGER_TYPES = frozenset(
     {
@@ -764,14 +766,6 @@ def _file_table(raw: Any, root: Path, name: str) -> _FileTable | None:
     return _FileTable(name, path, source, scan, select)
 
 
-def _file_table_on_cursor(cursor: Any, root: Path, name: str) -> _FileTable | None:
-    """:func:`_file_table` on a cursor of its own (made by the calling thread), closed after."""
-    try:
-        return _file_table(cursor, root, name)
-    finally:
-        cursor.close()
-
-
 def _arrow_read(path: Path, name: str) -> pa.Table:
     return _read_parquet(path, name) if path.suffix == ".parquet" else _read_csv(path, name)
 
@@ -796,26 +790,29 @@ def _scalar(raw: Any, query: str) -> Any:
     return raw.execute(query).fetchall()[0][0]
 
 
-def _concurrently(raw: Any, queries: list[str], *, side_by_side: bool) -> list[tuple[Any, ...]]:
-    """The first row of each query; ``side_by_side``, the queries run at once, each on its own
-    cursor of the same database.
+def _on_own_cursor(cursor: Any, work: Callable[[Any], T]) -> T:
+    """``work(cursor)``, the cursor closed after."""
+    try:
+        return work(cursor)
+    finally:
+        cursor.close()
+
+
+def _side_by_side(raw: Any, works: list[Callable[[Any], T]]) -> list[T]:
+    """Each ``work(cursor)`` at once, on a cursor of its own of the same database; the results in
+    order (the first error in that order is raised, as it would be one after another).
 
     Some checks are single-threaded inside DuckDB (a window over the whole file in file order,
-    reading a file's footer); run one after another, they leave a core idle.
+    reading a file's footer); run one after another, they leave a core idle. The cursors are
+    made here, by the thread that owns ``raw``; each worker uses only its own.
     """
-    if not side_by_side:
-        return [tuple(raw.execute(query).fetchall()[0]) for query in queries]
+    cursors = [raw.cursor() for _ in works]
+    with ThreadPoolExecutor(max_workers=len(works)) as pool:
+        return list(pool.map(_on_own_cursor, cursors, works))
 
-    def first_row(cursor: Any, query: str) -> tuple[Any, ...]:
-        try:
-            return tuple(cursor.execute(query).fetchall()[0])
-        finally:
-            cursor.close()
 
-    # The cursors are made here, by the thread that owns ``raw``; each worker uses only its own.
-    cursors = [raw.cursor() for _ in queries]
-    with ThreadPoolExecutor(max_workers=len(queries)) as pool:
-        return list(pool.map(first_row, cursors, queries))
+def _first_row(query: str) -> Callable[[Any], tuple[Any, ...]]:
+    return lambda cursor: tuple(cursor.execute(query).fetchall()[0])
 
 
 def _cross_checks_fail(
@@ -823,7 +820,7 @@ def _cross_checks_fail(
 ) -> bool:
     """True when a cross-row check (uniqueness, overlap, references) finds a problem.
 
-    ``references=False`` leaves out the two reference checks (see :class:`DeferredReferences`);
+    ``references=False`` leaves out the two reference checks (see :class:`DeferredChecks`);
     ``side_by_side=False`` runs the queries one after another on ``raw`` (for views only that
     connection sees).
 
@@ -856,22 +853,21 @@ def _cross_checks_fail(
             f"SELECT count(*) FROM {views['placements']} p ANTI JOIN "  # noqa: S608
             f"{views['episodes']} e ON p.child_id = e.child_id AND p.removal_date = e.removal_date"
         )
-    rows = _concurrently(raw, queries, side_by_side=side_by_side)
-    found: dict[str, int] = {}
-    for (table, _, _), (unordered, overlaps) in zip(_KEY_CHECKS, rows, strict=False):
-        # An aggregate over no rows (an empty or one-row table) counts nothing: NULL.
-        found[f"{table}_unordered"] = int(unordered or 0)
-        found[f"{table}_overlaps"] = int(overlaps or 0)
-    orphans = [int(row[0] or 0) for row in rows[len(_KEY_CHECKS) :]] or [0, 0]
-    found["episodes_orphans"], found["placements_orphans"] = orphans
-    if found["episodes_orphans"] or found["placements_orphans"]:
-        return True
+    if side_by_side:
+        rows = _side_by_side(raw, [_first_row(query) for query in queries])
+    else:
+        rows = [_first_row(query)(raw) for query in queries]
+    # Counts (an aggregate over no rows, an empty or one-row table, counts nothing: NULL).
+    if any(row[0] for row in rows[len(_KEY_CHECKS) :]):
+        return True  # an orphan
+    passes = {table: row for (table, _, _), row in zip(_KEY_CHECKS, rows, strict=False)}
+    unordered = {table for table, (out_of_order, _) in passes.items() if out_of_order}
     # The streaming overlap count compares neighbouring rows, which only means something when
     # the episodes are in key order (out of order, the window below decides).
-    if found["episodes_overlaps"] and not found["episodes_unordered"]:
+    if passes["episodes"][1] and "episodes" not in unordered:
         return True
     for table, keys, _ in _KEY_CHECKS:
-        if not found[f"{table}_unordered"]:
+        if table not in unordered:
             continue
         key = ", ".join(keys)
         if table == "episodes":
@@ -987,11 +983,9 @@ def _open_files(
     files: dict[str, _FileTable] = {}
     # Each file's checks on their own cursor, side by side; the first error in table order is
     # raised, as it would be one file after another.
-    with ThreadPoolExecutor(max_workers=len(TABLE_NAMES)) as pool:
-        cursors = [raw.cursor() for _ in TABLE_NAMES]
-        checked = list(
-            pool.map(lambda c, name: _file_table_on_cursor(c, root, name), cursors, TABLE_NAMES)
-        )
+    checked = _side_by_side(
+        raw, [functools.partial(_file_table, root=root, name=name) for name in TABLE_NAMES]
+    )
     for name, found in zip(TABLE_NAMES, checked, strict=True):
         if found is None:
             # A column check failed (or the file uses a type the SQL path does not handle):
@@ -1008,20 +1002,13 @@ def _open_files(
         return files, None
     if defer:
         background = ThreadPoolExecutor(max_workers=1)
-        pending = background.submit(_cross_checks_fail_on_cursor, raw.cursor(), views)
+        key_order = functools.partial(_cross_checks_fail, views=views, references=False)
+        pending = background.submit(_on_own_cursor, raw.cursor(), key_order)
         background.shutdown(wait=False)
         return files, pending
     if _cross_checks_fail(raw, views):
         _fail_exactly(raw, files, root)
     return files, None
-
-
-def _cross_checks_fail_on_cursor(cursor: Any, views: Mapping[str, str]) -> bool:
-    """The key-order passes on a cursor made for them by the opening thread, closed after."""
-    try:
-        return _cross_checks_fail(cursor, views, references=False)
-    finally:
-        cursor.close()
 
 
 def _fail_exactly(raw: Any, files: Mapping[str, _FileTable], root: Path) -> None:
