@@ -373,21 +373,13 @@ def compute(
         through=through,
         before_running=deferred.wait if deferred is not None else None,
     )
-    references = {
-        str(r["group"]): int(r["numerator"] or 0)
-        for r in rows
-        if r["indicator"] == QUALITY_ROWS and r["group"] in quality.REFERENCE_CHECKS
-    }
+    dq_rows = [r for r in rows if r["indicator"] == QUALITY_ROWS]
     if deferred is not None and not deferred.verified:
         # Raises the error open_tables would have raised: no figure from invalid tables.
+        counts = {str(r["group"]): int(r["numerator"] or 0) for r in dq_rows}
         deferred.verify(
-            references[quality.EPISODE_CHILD_MISSING], references[quality.PLACEMENT_EPISODE_MISSING]
+            counts[quality.EPISODE_CHILD_MISSING], counts[quality.PLACEMENT_EPISODE_MISSING]
         )
-    dq_rows = [
-        r
-        for r in rows
-        if r["indicator"] == QUALITY_ROWS and r["group"] not in quality.REFERENCE_CHECKS
-    ]
     indicators = _shape_period(
         [r for r in rows if r["indicator"] != QUALITY_ROWS], period, by=by, through=through
     )

@@ -123,8 +123,8 @@ def _age_band(dob: ir.DateValue, on: ir.DateValue) -> ir.IntegerValue:
     their label (:func:`_age_group_label`): a label per unit row, as a CASE per band, costs more
     than any other expression of the query at national scale.
     """
-    days = _yyyymmdd(on) - _yyyymmdd(dob)
-    return sum((days >= start * 10_000).cast("int64") for start in AGE_GROUP_STARTS)
+    difference = _yyyymmdd(on) - _yyyymmdd(dob)
+    return sum((difference >= start * 10_000).cast("int64") for start in AGE_GROUP_STARTS)
 
 
 def _age_group_label(band: ir.IntegerValue) -> ir.StringValue:
