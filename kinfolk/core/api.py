@@ -159,7 +159,8 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
             )
         fingerprint = _fingerprint(request)
         oldest = timezone.now() - timedelta(hours=settings.KINFOLK_IDEMPOTENCY_HOURS)
-        stored = IdempotencyKey.objects.filter(user=user, key=key).first()
+        keyed = IdempotencyKey.objects.filter(user=user, key=key)
+        stored = keyed.first()
         if stored is not None and stored.created_at < oldest:
             stored.delete()  # expired: the key may be used afresh
             stored = None
@@ -184,18 +185,17 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
             except IntegrityError:
                 # A concurrent request with the same key committed first: our work was
                 # rolled back with the savepoint; answer with theirs.
-                stored = IdempotencyKey.objects.get(user=user, key=key)
+                stored = keyed.get()
+            # Refused (raised or returned). A concurrent request with the same key may have
+            # succeeded while this one ran, and this one may have been refused because of it
+            # (its new record is now a possible duplicate of the other's): a retry answers with
+            # that success, as it would have had it arrived a moment later.
             except (ApplicationError, drf_exceptions.APIException):
-                # Refused (raised): see below.
-                stored = IdempotencyKey.objects.filter(user=user, key=key).first()
+                stored = keyed.first()
                 if stored is None:
                     raise
             else:
-                # Refused. A concurrent request with the same key may have succeeded while this
-                # one ran, and this one may have been refused because of it (its new record is
-                # now a possible duplicate of the other's): a retry answers with that success,
-                # as it would have had it arrived a moment later.
-                stored = IdempotencyKey.objects.filter(user=user, key=key).first()
+                stored = keyed.first()
                 if stored is None:
                     return response
         if stored.fingerprint != fingerprint:
