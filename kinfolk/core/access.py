@@ -283,6 +283,21 @@ def access_record(user: User, record: R, action: str, *, audit_view: bool = True
     return record
 
 
+def referenced_record(
+    user: User, model: type[R], record_id: object, action: str, *, field: str, what: str
+) -> R:
+    """A record that a write refers to by id (no ``view`` row: the write is audited).
+
+    One that does not exist or is out of the user's reach is bad input to the write, like any
+    other value: ``ValidationFailed`` on ``field`` ("Unknown <what>.", "No such <what>."), not a
+    404. The refusal's ``denied`` audit row is written as for any refused read.
+    """
+    try:
+        return access_record_by_id(user, model, record_id, action, audit_view=False)
+    except AccessDenied:
+        raise ValidationFailed(f"Unknown {what}.", fields={field: [f"No such {what}."]}) from None
+
+
 # --- Break-glass and grants -----------------------------------------------------------------
 
 

@@ -131,14 +131,9 @@ def _resolve(filing: _Filing, entry: PersonEntry, index: int) -> Person:
     user, org_unit = filing.user, filing.org_unit
     where = f"people[{index}]"
     if entry.person_id:
-        try:
-            return access.access_record_by_id(
-                user, Person, entry.person_id, "person.view", audit_view=False
-            )
-        except AccessDenied:
-            raise ValidationFailed(
-                "Unknown person.", fields={f"{where}.person": ["No such person."]}
-            ) from None
+        return access.referenced_record(
+            user, Person, entry.person_id, "person.view", field=f"{where}.person", what="person"
+        )
     values = dict(entry.values or {})
     if not values.get("first_name") or not values.get("last_name"):
         raise ValidationFailed(
@@ -345,14 +340,9 @@ def report_file(
             raise Forbidden("You cannot file reports for that office.")
         link = None
         if linked_to:
-            try:
-                link = access.access_record_by_id(
-                    user, Report, linked_to, "report.view", audit_view=False
-                )
-            except AccessDenied:
-                raise ValidationFailed(
-                    "Unknown report.", fields={"linked_to": ["No such report."]}
-                ) from None
+            link = access.referenced_record(
+                user, Report, linked_to, "report.view", field="linked_to", what="report"
+            )
             if link.status not in TAKES_ADDITIONAL:
                 raise ValidationFailed(
                     "Only a screened-in report that is still open takes additional reports.",
@@ -360,14 +350,9 @@ def report_file(
                 )
         household = None
         if household_id:
-            try:
-                household = access.access_record_by_id(
-                    user, Household, household_id, "person.view", audit_view=False
-                )
-            except AccessDenied:
-                raise ValidationFailed(
-                    "Unknown household.", fields={"household": ["No such household."]}
-                ) from None
+            household = access.referenced_record(
+                user, Household, household_id, "person.view", field="household", what="household"
+            )
 
         resolved: dict[str, Person] = {}
         report = Report(

@@ -342,12 +342,9 @@ def relationship_add(
     *, user: User, person_id: Any, related_id: Any, kind: str, started: date | None = None
 ) -> Relationship:
     person = _person_for_write(user, person_id)
-    try:
-        related = access.access_record_by_id(
-            user, Person, related_id, "person.view", audit_view=False
-        )
-    except AccessDenied:
-        raise ValidationFailed("Unknown person.", fields={"related": ["No such person."]}) from None
+    related = access.referenced_record(
+        user, Person, related_id, "person.view", field="related", what="person"
+    )
     if related.pk == person.pk:
         raise ValidationFailed(
             "A person cannot be related to themselves.",
@@ -407,14 +404,9 @@ def household_create_from_ids(
     """A household of people the user may see; an unknown or hidden person is a field error."""
     people: list[tuple[Person, str]] = []
     for index, (person_id, role) in enumerate(members):
-        try:
-            person = access.access_record_by_id(
-                user, Person, person_id, "person.view", audit_view=False
-            )
-        except AccessDenied:
-            raise ValidationFailed(
-                "Unknown person.", fields={f"members[{index}].person": ["No such person."]}
-            ) from None
+        person = access.referenced_record(
+            user, Person, person_id, "person.view", field=f"members[{index}].person", what="person"
+        )
         people.append((person, role))
     if len({p.pk for p, _ in people}) != len(people):
         raise ValidationFailed("A person is listed twice.", fields={"members": ["Listed twice."]})
