@@ -21,6 +21,8 @@ checks, because the federal indicators report them rather than refuse the whole 
 from __future__ import annotations
 
 import csv
+import dataclasses
+import datetime as dt
 import functools
 import itertools
 from collections.abc import Callable, Mapping
@@ -614,6 +616,8 @@ class _FileTable:
     select: str
     # Read by Arrow and registered on the opening connection, so visible on no other cursor.
     registered: bool = False
+    # The largest value of date columns whose Parquet statistics tell it (see _Stats).
+    latest: Mapping[str, dt.date | None] = dataclasses.field(default_factory=dict)
 
 
 def _csv_scan(path: Path, name: str) -> str:
@@ -641,34 +645,61 @@ def _describe(raw: Any, scan: str) -> dict[str, str] | None:
 
 @dataclass(frozen=True)
 class _Stats:
-    """A Parquet column's statistics over all row groups (None: some row group lacks them)."""
+    """What a Parquet column's statistics say over all its row groups; None (False) where some
+    row group lacks them or they are not numbers or dates."""
 
     nulls: int | None
-    minimum: list[str] | None
-    maximum: list[str] | None
+    # Every row group has a minimum and none is the empty string (which sorts first).
+    no_empty_string: bool
+    low: int | None
+    high: int | None
+    # The largest date, when every row group has an exact maximum or holds nulls only (then
+    # ``dated`` is True and ``latest`` None when there is no date at all).
+    dated: bool
+    latest: dt.date | None
+
+
+# Per column, each summary only when every row group has what it needs (else NULL / FALSE): null
+# count, no empty-string minimum, smallest and largest integer, whether every group has an exact
+# latest date (or only nulls), and that date.
+_STATS_SUMMARY = """
+SELECT path_in_schema,
+    CASE WHEN count(*) = count(stats_null_count) THEN sum(stats_null_count) END,
+    count(*) = count(stats_min_value) AND bool_and(stats_min_value <> ''),
+    CASE WHEN count(*) = count(TRY_CAST(stats_min_value AS BIGINT))
+        THEN min(TRY_CAST(stats_min_value AS BIGINT)) END,
+    CASE WHEN count(*) = count(TRY_CAST(stats_max_value AS BIGINT))
+        THEN max(TRY_CAST(stats_max_value AS BIGINT)) END,
+    bool_and(
+        (TRY_CAST(stats_max_value AS DATE) IS NOT NULL AND max_is_exact IS NOT FALSE)
+        OR stats_null_count = num_values
+    ),
+    max(TRY_CAST(stats_max_value AS DATE))
+        FILTER (TRY_CAST(stats_max_value AS DATE) IS NOT NULL AND max_is_exact IS NOT FALSE)
+FROM parquet_metadata(?) GROUP BY path_in_schema
+"""
 
 
 def _parquet_stats(raw: Any, path: Path) -> dict[str, _Stats]:
+    """Column name → its statistics, summarised inside DuckDB (a large file has thousands of
+    row groups; one Python row each costs a tenth of a second)."""
     import duckdb
 
     try:
-        rows = raw.execute(
-            "SELECT path_in_schema, stats_null_count, stats_min_value, stats_max_value "
-            "FROM parquet_metadata(?)",
-            [str(path)],
-        ).fetchall()
+        rows = raw.execute(_STATS_SUMMARY, [str(path)]).fetchall()
     except duckdb.Error:
         return {}  # no statistics: every check is a scan
-    columns: dict[str, list[tuple[Any, Any, Any]]] = {}
-    for column, nulls, low, high in rows:
-        columns.setdefault(str(column), []).append((nulls, low, high))
-    out: dict[str, _Stats] = {}
-    for column, groups in columns.items():
-        nulls = None if any(g[0] is None for g in groups) else sum(int(g[0]) for g in groups)
-        lows = None if any(g[1] is None for g in groups) else [str(g[1]) for g in groups]
-        highs = None if any(g[2] is None for g in groups) else [str(g[2]) for g in groups]
-        out[column] = _Stats(nulls, lows, highs)
-    return out
+    return {
+        str(column): _Stats(
+            nulls=None if nulls is None else int(nulls),
+            no_empty_string=bool(no_empty),
+            low=None if smallest is None else int(smallest),
+            high=None if largest is None else int(largest),
+            dated=bool(dated),
+            latest=latest,
+        )
+        for column, nulls, no_empty, smallest, largest, dated, latest in rows
+    }
 
 
 def _proven_by_stats(column: Column, sql_type: str, stats: _Stats | None) -> bool:
@@ -682,13 +713,7 @@ def _proven_by_stats(column: Column, sql_type: str, stats: _Stats | None) -> boo
     if column.type == STRING:
         if column.nullable:
             return True
-        # The empty string sorts first: a row group holding one has it as its minimum.
-        return (
-            sql_type == "VARCHAR"
-            and stats.nulls == 0
-            and stats.minimum is not None
-            and all(low != "" for low in stats.minimum)
-        )
+        return sql_type == "VARCHAR" and stats.nulls == 0 and stats.no_empty_string
     if column.type == DATE:
         return sql_type == "DATE" and (column.nullable or stats.nulls == 0)
     if sql_type not in _INTEGER_TYPES:
@@ -697,14 +722,10 @@ def _proven_by_stats(column: Column, sql_type: str, stats: _Stats | None) -> boo
         return False
     if column.codes is None:
         return True
-    if stats.minimum is None or stats.maximum is None or stats.nulls is None:
-        return False
-    try:
-        low = min(int(v) for v in stats.minimum)
-        high = max(int(v) for v in stats.maximum)
-    except ValueError:
+    if stats.low is None or stats.high is None or stats.nulls is None:
         return False
     # Every whole number between the smallest and the largest value must be a valid code.
+    low, high = stats.low, stats.high
     return high - low < 1000 and all(v in column.codes for v in range(low, high + 1))
 
 
@@ -763,7 +784,16 @@ def _file_table(raw: Any, root: Path, name: str) -> _FileTable | None:
         if any(found):
             return None
     select = f"SELECT {', '.join(values)} FROM {scan}"  # noqa: S608
-    return _FileTable(name, path, source, scan, select)
+    latest = {
+        column.name: stats[column.name].latest if column.name in types else None
+        for column in COLUMNS[name]
+        if column.type == DATE
+        and (
+            column.name not in types  # absent: the view's value is NULL
+            or (types[column.name] == "DATE" and column.name in stats and stats[column.name].dated)
+        )
+    }
+    return _FileTable(name, path, source, scan, select, latest=latest)
 
 
 def _arrow_read(path: Path, name: str) -> pa.Table:
@@ -936,9 +966,14 @@ class DeferredChecks:
 
 class OpenedTables(dict[str, Any]):
     """The four tables from :func:`open_tables`, with the checks still to finish
-    (``deferred_checks``) when they were deferred, else None."""
+    (``deferred_checks``) when they were deferred, else None.
+
+    ``latest`` holds, per table, the largest value of each date column the Parquet statistics
+    tell exactly (None: the column has no date); a column they cannot tell is left out.
+    """
 
     deferred_checks: DeferredChecks | None = None
+    latest: Mapping[str, Mapping[str, dt.date | None]] = {}
 
 
 def open_tables(
@@ -958,6 +993,9 @@ def open_tables(
     import ibis
 
     backend = con if con is not None else ibis.duckdb.connect()
+    # Each file's footer (its schema and the statistics of thousands of row groups) is read by
+    # the checks, the views and every scan of every later query: decoded once, it is kept.
+    backend.con.execute("SET parquet_metadata_cache = true")
     files, pending = _open_files(directory, backend, defer=defer_checks)
     out = OpenedTables()
     if defer_checks:
@@ -968,6 +1006,7 @@ def open_tables(
         view = f"kinfolk_{name}_{next(_VIEW_NUMBERS)}"
         backend.con.execute(f"CREATE VIEW {view} AS {files[name].select}")  # noqa: S608
         out[name] = backend.table(view)
+    out.latest = {name: files[name].latest for name in TABLE_NAMES}
     return out
 
 

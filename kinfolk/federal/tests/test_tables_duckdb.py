@@ -189,3 +189,76 @@ def test_deferred_checks_find_an_overlap_in_the_background(tmp_path: Path) -> No
     with pytest.raises(TableError, match="overlap") as caught:
         tables.deferred_checks.wait()
     assert (caught.value.line, caught.value.column) == (3, "removal_date")
+
+
+def _maxima(tables: dict[str, pa.Table]) -> dict[str, dict[str, dt.date | None]]:
+    return {
+        name: {
+            field.name: pa.compute.max(tables[name].column(field.name)).as_py()
+            for field in tables[name].schema
+            if pa.types.is_date(field.type)
+        }
+        for name in TABLE_NAMES
+    }
+
+
+def test_latest_dates_come_from_the_statistics_of_every_row_group(tmp_path: Path) -> None:
+    import pyarrow.compute  # noqa: F401  (pa.compute in _maxima)
+
+    from kinfolk.outcomes.compute import connect, data_through
+
+    source = write_dir(tmp_path / "csv")
+    tables = read_tables(source)
+    target = tmp_path / "pq"
+    target.mkdir()
+    for name in TABLE_NAMES:
+        # A row group per row: the latest date of a column is in one group only, and a group of
+        # one open episode has no discharge date at all (no maximum, only nulls).
+        pq.write_table(tables[name], target / f"{name}.parquet", row_group_size=1)
+    opened = open_tables(target, connect("duckdb"))
+    expected = _maxima(tables)
+    assert expected["episodes"]["discharge_date"] is not None
+    assert tables["episodes"].column("discharge_date").null_count > 0
+    assert opened.latest == expected
+    assert data_through(opened) == data_through(tables)
+
+
+def test_latest_dates_without_statistics_are_read_from_the_data(tmp_path: Path) -> None:
+    import pyarrow.compute  # noqa: F401
+
+    from kinfolk.outcomes.compute import connect, data_through
+
+    source = write_dir(tmp_path / "csv")
+    tables = read_tables(source)
+    target = as_parquet(source, tmp_path / "pq")
+    # No statistics in the episodes file, and the placements' dates stored as timestamps: the
+    # statistics cannot tell those columns' latest dates, which are then left out (and the
+    # scan, not a guess, gives the data's end).
+    pq.write_table(tables["episodes"], target / "episodes.parquet", write_statistics=False)
+    placements = tables["placements"]
+    later = placements.set_column(
+        placements.schema.get_field_index("start_date"),
+        "start_date",
+        pa.array(
+            [dt.datetime(2030, 1, 1 + i, 12, 0) for i in range(placements.num_rows)],
+            pa.timestamp("s"),
+        ),
+    )
+    pq.write_table(later, target / "placements.parquet")
+    con = connect("duckdb")
+    opened = open_tables(target, con)
+    assert "removal_date" not in opened.latest["episodes"]
+    assert "discharge_date" not in opened.latest["episodes"]
+    assert "start_date" not in opened.latest["placements"]
+    assert opened.latest["reports"] == _maxima(tables)["reports"]
+    assert data_through(opened, con) == dt.date(2030, 1, placements.num_rows)
+
+
+def test_a_csv_directory_has_no_latest_dates(tmp_path: Path) -> None:
+    from kinfolk.outcomes.compute import connect, data_through
+
+    source = write_dir(tmp_path / "csv")
+    con = connect("duckdb")
+    opened = open_tables(source, con)
+    assert all(not dates for dates in opened.latest.values())
+    assert data_through(opened, con) == data_through(read_tables(source))
