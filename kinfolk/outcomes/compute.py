@@ -233,7 +233,7 @@ def result_query(
     checked records).
     """
     base = engine.base_tables(tables, engine.breakdown_columns(by))
-    counts = quality.counts_query(tables, engine.day_number(through), base=base)
+    counts = quality.counts_query(tables, engine.day_number(through), period, base=base)
     return engine.aggregate(engine.unit_tables(tables, period, base=base), by).union(
         counts.select(
             indicator=ibis.literal(QUALITY_ROWS, type="string"),

@@ -259,6 +259,11 @@ def base_tables(tables: Tables, breakdowns: tuple[str, ...] | None = None) -> Ba
     return Base(children, episodes, placements, reports, kept)
 
 
+def _tag(day: int) -> str:
+    """A day number as part of a relation's name (a CTE named after the period it holds)."""
+    return f"{'m' if day < 0 else ''}{abs(day)}"
+
+
 def _on_or_after(column: ir.DateValue, day: int) -> ir.BooleanValue:
     # Compared as dates, not day numbers, so DuckDB pushes the filter into the Parquet scan.
     return column >= ibis.literal(day_to_date(day), type="date")
@@ -324,13 +329,23 @@ def _units(
     )
 
 
-def victims_with_child(base: Base) -> ir.Table:
-    """Every victim report row (maltreatment level 1 or 2) with its child's date of birth.
+def report_window(period: Period) -> tuple[int, int]:
+    """The report dates (day numbers) the report indicators read: from the start of P to 365
+    days after its end. Maltreatment in care needs those in P; recurrence's initial reports lie
+    in P and the later ones at most 365 days after them, so nothing outside can matter."""
+    ps, pe = day_number(period.start), day_number(period.end)
+    return ps, pe + YEAR_WINDOW
+
+
+def victims_with_child(base: Base, window: tuple[int, int]) -> ir.Table:
+    """The victim report rows (maltreatment level 1 or 2) dated in ``window`` (see
+    :func:`report_window`), with their child's date of birth.
 
     ``known`` says whether the child is in the children table. One named relation (a CTE):
     maltreatment in care, recurrence and the report data-quality checks all read it, so the
-    reports are read once and joined to the children once (at national scale each join to the
-    children table costs about a second).
+    reports are read once and joined to the children once. Only the window's rows are joined:
+    at national scale joining every victim row of every year to the children costs more than
+    half a second.
 
     The table has a row per maltreatment of a report, and these rows are not made distinct:
     both indicators are indifferent to repeated rows (maltreatment in care counts distinct
@@ -338,7 +353,13 @@ def victims_with_child(base: Base) -> ir.Table:
     DISTINCT over the victim rows is one of the larger costs at national scale.
     """
     r, c = base.reports, base.children
-    victim = r.filter(r.level.isin(VICTIM_LEVELS))
+    first, last = window
+    # Compared as dates, so the filter reaches the Parquet scan.
+    victim = r.filter(
+        r.level.isin(VICTIM_LEVELS),
+        _on_or_after(r.report_day, first),
+        _on_or_before(r.report_day, last),
+    )
     joined = victim.left_join(c, victim.child_id == c.child_id).select(
         victim.child_id,
         victim.rd,
@@ -349,18 +370,8 @@ def victims_with_child(base: Base) -> ir.Table:
         known=c.child_id.notnull(),
         **_child_labels(c, base),
     )
-    # The name says which columns it holds, as the children's does.
-    return joined.alias("_".join(["kinfolk_victims", *base.breakdowns]))
-
-
-def _victim_reports(base: Base, ps: int, pe: int) -> ir.Table:
-    """Victim report rows dated in [ps, pe + 365], with the child's date of birth.
-
-    Maltreatment in care needs those in P; recurrence's initial reports lie in P and the later
-    ones at most 365 days after them, so nothing outside the window can matter.
-    """
-    v = victims_with_child(base)
-    return v.filter(v.rd >= ps, v.rd <= pe + YEAR_WINDOW)
+    # The name says which columns and which window it holds, as the children's does.
+    return joined.alias("_".join(["kinfolk_victims", *base.breakdowns, *map(_tag, window)]))
 
 
 def _maltreatment_in_care(base: Base, victim: ir.Table, ep: ir.Table, ps: int, pe: int) -> ir.Table:
@@ -425,7 +436,7 @@ def _recurrence(base: Base, victim: ir.Table, ps: int, pe: int) -> ir.Table:
     marked = in_p.mutate(
         rank=ibis.row_number().over(first),
         first_rd=in_p.rd.min().over(ibis.window(group_by=in_p.child_id)),
-    ).alias(f"kinfolk_recurrence_first_{'m' if ps < 0 else ''}{abs(ps)}")
+    ).alias(f"kinfolk_recurrence_first_{_tag(ps)}")
     initial = marked.filter(marked.rank == 0)
     # A later report of an incident reported on the initial day (the same incident date as any
     # of that day's rows) is the same incident, not a recurrence; a missing incident date
@@ -469,7 +480,7 @@ def _placements_of_entries(base: Base, ps: int, pe: int) -> ir.Table:
     p = base.placements
     entries = p.filter(_on_or_after(p.removal_day, ps), _on_or_before(p.removal_day, pe))
     # Named (a CTE), so the trial-home-visit adjustment and placement stability share one scan.
-    return entries.alias(f"kinfolk_entry_placements_{'m' if ps < 0 else ''}{abs(ps)}")
+    return entries.alias(f"kinfolk_entry_placements_{_tag(ps)}")
 
 
 def _thv_adjusted_discharge(base: Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
@@ -574,7 +585,7 @@ def _reentry(base: Base, ep: ir.Table, ps: int, pe: int) -> ir.Table:
         "u_child", "first_unknown"
     )
     # Named, so the cohort's windows and joins run once for its two uses below.
-    exits = exits.alias(f"kinfolk_exits_{'m' if ps < 0 else ''}{abs(ps)}")
+    exits = exits.alias(f"kinfolk_exits_{_tag(ps)}")
     # A removal before the discharge is not a re-entry (the dictionary drops such records); one
     # on the discharge day is. Several re-entries of a child count once.
     later = ep.select(child_id2=ep.child_id, r2=ep.r)
@@ -661,7 +672,7 @@ def unit_tables(tables: Tables, period: Period, *, base: Base | None = None) -> 
     base = base if base is not None else base_tables(tables)
     ep = episodes_with_child(base)
     ps, pe = day_number(period.start), day_number(period.end)
-    victim = _victim_reports(base, ps, pe)
+    victim = victims_with_child(base, report_window(period))
     return {
         "maltreatment_in_care": _maltreatment_in_care(base, victim, ep, ps, pe),
         "recurrence": _recurrence(base, victim, ps, pe),

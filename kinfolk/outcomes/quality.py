@@ -16,9 +16,11 @@ import ibis.expr.types as ir
 
 from kinfolk.outcomes.engine import (
     Base,
+    Period,
     Tables,
     base_tables,
     episodes_with_child,
+    report_window,
     victims_with_child,
 )
 
@@ -83,13 +85,14 @@ CHECKS = (
     ),
     Check(
         "report_before_birth",
-        "victim report rows dated before the child's date of birth",
+        "victim report rows (reported in P or the year after) dated before the child's birth",
         0.05,
         REPORTS,
     ),
     Check(
         "report_child_unknown",
-        "victim report rows whose child_id is not in the children table",
+        "victim report rows (reported in P or the year after) whose child_id is not in the "
+        "children table",
         0.05,
         REPORTS,
     ),
@@ -116,8 +119,13 @@ def _count(flag: ir.BooleanValue) -> ir.IntegerValue:
     return ibis.cases((flag, 1), else_=0).sum().fill_null(0).cast("int64")
 
 
-def counts_query(tables: Tables, data_through_day: int, *, base: Base | None = None) -> ir.Table:
+def counts_query(
+    tables: Tables, data_through_day: int, period: Period, *, base: Base | None = None
+) -> ir.Table:
     """A row per check: ``check``, ``flagged`` records and ``records`` checked.
+
+    The episode checks read every episode; the report checks read the victim rows the report
+    indicators of ``period`` read (see :func:`engine.report_window`).
 
     The counts, not the shares, come out of the engine, so the checks can ride along in the
     indicators' query (one plan, one round trip); :func:`shares` divides them. Built on the
@@ -147,7 +155,7 @@ def counts_query(tables: Tables, data_through_day: int, *, base: Base | None = N
     discharged = e.filter(e.d.notnull())
     parts.append((discharged, {"missing_discharge_reason": discharged.reason.isnull()}))
     # The victim rows, already joined to their children for the indicators.
-    v = victims_with_child(base)
+    v = victims_with_child(base, report_window(period))
     parts.append(
         (
             v,

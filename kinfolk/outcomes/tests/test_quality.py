@@ -32,6 +32,10 @@ BAD = Case(
         # Not victim rows (level 5, 7): outside both report checks, whatever is wrong with them.
         "X3,k9,2022-03-01,,2,5,Leon\n"
         "X4,k1,2022-03-01,,2,7,Leon\n"
+        # Victim rows outside the reports the indicators of P read (P to a year after P): no
+        # figure of P reads them, so neither check counts them.
+        "X5,k4,2021-09-30,,2,1,Leon\n"
+        "X6,k4,2023-10-01,,2,1,Leon\n"
     ),
 )
 
@@ -47,8 +51,8 @@ def test_each_check_measures_its_share(tmp_path: Path, duckdb_con: Any) -> None:
     )
     # 4 episodes: one each of dob after removal, missing dob, discharge before removal;
     # k3 over 21 and over 21 years in care; 2 discharged episodes, one without a reason;
-    # 2 victim report rows: one before birth, one of an unknown child; 3 of 4 episodes lack
-    # placement rows.
+    # 2 victim report rows in the window: one before birth, one of an unknown child; 3 of 4
+    # episodes lack placement rows.
     expected = {
         "dob_after_removal": 0.25,
         "missing_dob": 0.25,

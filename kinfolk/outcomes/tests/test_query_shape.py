@@ -144,7 +144,7 @@ def test_two_bases_with_different_child_columns_run_in_one_query(
     tables = read_tables(merged(FFY).write(tmp_path / "ffy"))
     # The checks on a base with every breakdown column, the indicators on one with none: each
     # base names its read of the children after the columns it holds.
-    checks = quality.counts_query(tables, engine.day_number(THROUGH))
+    checks = quality.counts_query(tables, engine.day_number(THROUGH), PERIOD)
     narrow = engine.aggregate(
         engine.unit_tables(tables, PERIOD, base=engine.base_tables(tables, ())), None
     )
