@@ -463,7 +463,8 @@ def read_tables(directory: str | Path) -> dict[str, pa.Table]:
     import ibis
 
     backend = ibis.duckdb.connect()
-    files, _ = _open_files(directory, backend)
+    files = _open_files(directory, backend)
+    _cross_check(backend.con, files, Path(directory), defer=False)
     return {
         name: backend.con.sql(files[name].select).to_arrow_table().cast(ARROW_SCHEMAS[name])
         for name in TABLE_NAMES
@@ -996,25 +997,25 @@ def open_tables(
     # Each file's footer (its schema and the statistics of thousands of row groups) is read by
     # the checks, the views and every scan of every later query: decoded once, it is kept.
     backend.con.execute("SET parquet_metadata_cache = true")
-    files, pending = _open_files(directory, backend, defer=defer_checks)
+    files = _open_files(directory, backend)
     out = OpenedTables()
-    if defer_checks:
-        out.deferred_checks = DeferredChecks(backend.con, files, Path(directory), pending)
     for name in TABLE_NAMES:
         # A view per table (Ibis then reads its schema from the catalog); the name is unique to
-        # this call, so several directories can be open on one connection.
+        # this call, so several directories can be open on one connection. Made before the
+        # cross-row checks start, which would otherwise slow their binding down.
         view = f"kinfolk_{name}_{next(_VIEW_NUMBERS)}"
         backend.con.execute(f"CREATE VIEW {view} AS {files[name].select}")  # noqa: S608
         out[name] = backend.table(view)
     out.latest = {name: files[name].latest for name in TABLE_NAMES}
+    pending = _cross_check(backend.con, files, Path(directory), defer=defer_checks)
+    if defer_checks:
+        out.deferred_checks = DeferredChecks(backend.con, files, Path(directory), pending)
     return out
 
 
-def _open_files(
-    directory: str | Path, backend: Any, *, defer: bool = False
-) -> tuple[dict[str, _FileTable], Future[bool] | None]:
-    """The checked files, and (``defer``) the key-order checks still running in the
-    background, whose result says whether they failed (the reference checks are then left out)."""
+def _open_files(directory: str | Path, backend: Any) -> dict[str, _FileTable]:
+    """The files of a directory, each checked column by column (see :func:`_cross_check` for
+    the checks across rows and tables)."""
     raw = backend.con
     root = Path(directory)
     if not root.is_dir():
@@ -1033,21 +1034,32 @@ def _open_files(
             files[name] = _arrow_file_table(backend, name, _table_path(root, name), table)
         else:
             files[name] = found
+    return files
+
+
+def _cross_check(
+    raw: Any, files: Mapping[str, _FileTable], root: Path, *, defer: bool
+) -> Future[bool] | None:
+    """Run the cross-row checks of :func:`_cross_checks_fail` and raise the located error.
+
+    With ``defer``, the key-order checks are left running in the background and their future
+    returned (its result says whether they failed; the reference checks are then left out).
+    """
     views = {name: f"({files[name].select})" for name in TABLE_NAMES}
     if any(f.registered for f in files.values()):
         # A view registered on this connection only: the checks run here, one after another.
         if _cross_checks_fail(raw, views, references=not defer, side_by_side=False):
             _fail_exactly(raw, files, root)
-        return files, None
+        return None
     if defer:
         background = ThreadPoolExecutor(max_workers=1)
         key_order = functools.partial(_cross_checks_fail, views=views, references=False)
         pending = background.submit(_on_own_cursor, raw.cursor(), key_order)
         background.shutdown(wait=False)
-        return files, pending
+        return pending
     if _cross_checks_fail(raw, views):
         _fail_exactly(raw, files, root)
-    return files, None
+    return None
 
 
 def _fail_exactly(raw: Any, files: Mapping[str, _FileTable], root: Path) -> None:
