@@ -438,37 +438,38 @@ def _recurrence(base: Base, victim: ir.Table, ps: int, pe: int) -> ir.Table:
         first_rd=in_p.rd.min().over(ibis.window(group_by=in_p.child_id)),
     ).alias(f"kinfolk_recurrence_first_{_tag(ps)}")
     initial = marked.filter(marked.rank == 0)
-    # A later report of an incident reported on the initial day (the same incident date as any
-    # of that day's rows) is the same incident, not a recurrence; a missing incident date
-    # matches nothing.
-    incidents = marked.filter(marked.rd == marked.first_rd, marked.inc.notnull()).select(
-        i_child=marked.child_id, i_inc=marked.inc
-    )
+    # A report dated before the child's birth (a prenatal report) cannot start the cohort.
+    initial = initial.filter(initial.dob.isnull() | (initial.rd >= initial.dob.epoch_days()))
+    # The victim rows 15 to 365 days after the initial report...
     later = victim.select(child_id2=victim.child_id, rd2=victim.rd, inc2=victim.inc)
-    later = later.anti_join(
-        incidents, [later.child_id2 == incidents.i_child, later.inc2 == incidents.i_inc]
-    )
-    # One left join and one aggregate, so the initial reports (a window over the victims) are
-    # computed once.
-    joined = initial.left_join(
+    candidates = initial.join(
         later,
         [
             initial.child_id == later.child_id2,
             (later.rd2 - initial.rd) > RECURRENCE_MIN_GAP,
             (later.rd2 - initial.rd) <= YEAR_WINDOW,
         ],
+    ).select(c_child=initial.child_id, c_inc=later.inc2)
+    # ...except a later report of an incident reported on the initial day (the same incident
+    # date as any of that day's rows): the same incident, not a recurrence. A missing incident
+    # date matches nothing. The few candidates are compared, not every victim row.
+    incidents = marked.filter(marked.rd == marked.first_rd, marked.inc.notnull()).select(
+        i_child=marked.child_id, i_inc=marked.inc
     )
-    # The child's attributes came with the victim rows (one value per child).
-    labels = [name for name in ("race", "sex") if name in base.breakdowns]
-    keys = ["child_id", "rd", "report_day", *base.where, "dob", *labels]
-    flagged = joined.group_by(keys).aggregate(hits=joined.child_id2.count())
-    # A report dated before the child's birth (a prenatal report) cannot start the cohort.
-    flagged = flagged.filter(flagged.dob.isnull() | (flagged.rd >= flagged.dob.epoch_days()))
+    recurred = (
+        candidates.anti_join(
+            incidents,
+            [candidates.c_child == incidents.i_child, candidates.c_inc == incidents.i_inc],
+        )
+        .select(hit_child=candidates.c_child)
+        .distinct()
+    )
+    flagged = initial.left_join(recurred, initial.child_id == recurred.hit_child)
     return _units(
         base,
         "recurrence",
         flagged,
-        (flagged.hits > 0).cast("int64"),
+        flagged.hit_child.notnull().cast("int64"),
         ibis.literal(1),
         flagged.report_day,
     )
