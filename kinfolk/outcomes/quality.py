@@ -138,7 +138,8 @@ def counts_query(
     dob = ec.dob.epoch_days()
     b21 = (ec.dob + ibis.interval(years=21)).epoch_days()
     last_day = ec.d.fill_null(data_through_day)
-    parts = [
+    # (source, flags, the records each flag is a share of: the source's rows unless named here)
+    parts: list[tuple[ir.Table, dict[str, ir.BooleanValue], dict[str, ir.BooleanValue]]] = [
         (
             ec,
             {
@@ -148,12 +149,11 @@ def counts_query(
                 "age_over_21": last_day > b21,
                 "in_care_over_21_years": (last_day - ec.r) > DAYS_IN_21_YEARS,
                 EPISODE_CHILD_MISSING: ~ec.known,
+                "missing_discharge_reason": ec.d.notnull() & ec.reason.isnull(),
             },
+            {"missing_discharge_reason": ec.d.notnull()},
         ),
     ]
-    e = base.episodes
-    discharged = e.filter(e.d.notnull())
-    parts.append((discharged, {"missing_discharge_reason": discharged.reason.isnull()}))
     # The victim rows, already joined to their children for the indicators.
     v = victims_with_child(base, report_window(period))
     parts.append(
@@ -163,26 +163,31 @@ def counts_query(
                 "report_before_birth": v.report_day < v.dob,
                 "report_child_unknown": ~v.known,
             },
+            {},
         )
     )
     out: ir.Table | None = None
-    for table, flags in parts:
+    for table, flags, records in parts:
         # One aggregate per source table (one pass over it), then a row per check.
         wide = table.aggregate(
             records=table.count().cast("int64"),
             **{name: _count(flag) for name, flag in flags.items()},
+            **{f"{name}_records": _count(among) for name, among in records.items()},
         )
         for name in flags:
             row = wide.select(
                 check=ibis.literal(name, type="string"),
                 flagged=wide[name],
-                records=wide.records,
+                records=wide[f"{name}_records"] if name in records else wide.records,
             )
             out = row if out is None else out.union(row)
     # One full outer join of the episodes and the placements finds both the episodes without
     # placement rows (a check) and the placements without an episode (a reference rule), without
     # first making the placements distinct: an unmatched row of either side appears once.
     p = base.placements
+    # The episodes side read from the episodes already joined to their children (one read of
+    # the file for everything).
+    e = ec
     left = e.select(e_child=e.child_id, e_removal=e.removal_date)
     right = p.select(p_child=p.child_id, p_removal=p.removal_day)
     both = left.outer_join(

@@ -130,6 +130,16 @@ def test_the_reports_are_read_once_for_the_indicators_and_the_data_quality_check
     assert sql.count(f'"{views["reports"]}"') == 1
 
 
+@pytest.mark.parametrize("by", [None, "county"])
+def test_the_episodes_are_read_once_for_the_indicators_and_the_data_quality_checks(
+    by: str | None, tmp_path: Path
+) -> None:
+    sql, views = _sql(merged(FFY).write(tmp_path / "ffy"), by)
+    # The episode checks (the discharge-reason check too) and the episodes side of the join to
+    # the placements read the episodes joined to their children, as the indicators do.
+    assert sql.count(f'"{views["episodes"]}"') == 1
+
+
 @pytest.mark.parametrize("by", [None, "race", "sex", "county"])
 def test_the_children_are_read_once_for_every_join(by: str | None, tmp_path: Path) -> None:
     sql, views = _sql(merged(FFY).write(tmp_path / "ffy"), by)
