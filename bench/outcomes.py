@@ -314,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat", type=int, default=3, help="scan + indicators runs (median reported)"
     )
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     period_start = dt.date.fromisoformat(args.period_start) if args.period_start else None
     through: dt.date | None = None
 

@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import numpy as np
@@ -974,7 +975,7 @@ class OpenedTables(dict[str, Any]):
     """
 
     deferred_checks: DeferredChecks | None = None
-    latest: Mapping[str, Mapping[str, dt.date | None]] = {}
+    latest: Mapping[str, Mapping[str, dt.date | None]] = MappingProxyType({})
 
 
 def open_tables(

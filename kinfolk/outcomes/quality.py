@@ -185,17 +185,16 @@ def counts_query(
     # placement rows (a check) and the placements without an episode (a reference rule), without
     # first making the placements distinct: an unmatched row of either side appears once.
     p = base.placements
-    # The episodes side read from the episodes already joined to their children (one read of
-    # the file for everything).
-    e = ec
-    left = e.select(e_child=e.child_id, e_removal=e.removal_date)
+    # The episodes side is the episodes already joined to their children (one read of the file
+    # for everything).
+    left = ec.select(e_child=ec.child_id, e_removal=ec.removal_date)
     right = p.select(p_child=p.child_id, p_removal=p.removal_day)
     both = left.outer_join(
         right, [left.e_child == right.p_child, left.e_removal == right.p_removal]
     )
     wide = both.aggregate(
         unplaced=_count(both.p_child.isnull()), orphans=_count(both.e_child.isnull())
-    ).cross_join(e.aggregate(episodes=e.count().cast("int64")))
+    ).cross_join(ec.aggregate(episodes=ec.count().cast("int64")))
     # Named, so its two uses below share one join.
     wide = wide.cross_join(p.aggregate(placements=p.count().cast("int64"))).alias(
         "_".join(["kinfolk_episode_placement_counts", *base.breakdowns])
